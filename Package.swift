@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+// vlmnode: language-grounded perception nodes for robots and video pipelines.
+import PackageDescription
+
+/// Optimise the numeric code even in debug builds: the parity tests run whole (tiny) models.
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"])]
+
+let package = Package(
+    name: "vlmnode",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vlmnode", targets: ["vlmnode"]),
+        .library(name: "VLMBus", targets: ["VLMBus"]),
+        .library(name: "VLMCore", targets: ["VLMCore"]),
+        .library(name: "VLMNode", targets: ["VLMNode"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries: module.modulemap + shim.h, nothing else.
+        .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(
+            name: "CFFmpeg", pkgConfig: "libavformat",
+            providers: [.apt(["libavcodec-dev", "libavformat-dev", "libswscale-dev", "libavdevice-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // Libraries, one concern each.
+        .target(name: "VLMBus", dependencies: ["CZMQ"]),
+        .target(name: "VLMMedia", dependencies: ["CFFmpeg"]),
+        .target(name: "VLMCore", dependencies: ["CBLAS"], swiftSettings: fastMath),
+        .target(name: "VLMNode", dependencies: ["VLMBus", "VLMCore"]),
+        .target(name: "VLMLaunch", dependencies: ["VLMNode"]),
+        .target(name: "VLMRecord", dependencies: ["VLMBus"]),
+
+        // Plugin nodes: a VLMCore model + VLMNode wiring + their messages.
+        .target(name: "Detection", dependencies: ["VLMCore", "VLMNode", "VLMBus"], path: "Plugins/Detection"),
+        .target(name: "VideoText", dependencies: ["VLMCore", "VLMNode", "VLMBus"], path: "Plugins/VideoText"),
+        .target(name: "Grounding", dependencies: ["VLMCore", "VLMNode", "VLMBus", "Detection"], path: "Plugins/Grounding"),
+
+        .executableTarget(
+            name: "vlmnode",
+            dependencies: [
+                "VLMBus", "VLMMedia", "VLMCore", "VLMNode", "VLMLaunch", "VLMRecord",
+                "Detection", "VideoText", "Grounding",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "VLMBusTests", dependencies: ["VLMBus"]),
+        .testTarget(name: "VLMMediaTests", dependencies: ["VLMMedia"]),
+        .testTarget(name: "VLMCoreTests", dependencies: ["VLMCore"]),
+        .testTarget(name: "VLMNodeTests", dependencies: ["VLMNode"]),
+        .testTarget(name: "VLMLaunchTests", dependencies: ["VLMLaunch"]),
+        .testTarget(name: "VLMRecordTests", dependencies: ["VLMRecord"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection"]),
+        .testTarget(name: "VideoTextTests", dependencies: ["VideoText"]),
+        .testTarget(name: "GroundingTests", dependencies: ["Grounding"]),
+        // End-to-end tests that run the built `vlmnode` binary.
+        .testTarget(name: "CLITests", dependencies: ["vlmnode", "VLMBus"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

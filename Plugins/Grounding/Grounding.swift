@@ -1,0 +1,1 @@
+// Grounding plugin node.

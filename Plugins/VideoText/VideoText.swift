@@ -1,0 +1,1 @@
+// VideoText plugin node.

@@ -1,0 +1,1 @@
+// VLMBus module. See ../../../shared/DESIGN.md section 2 for its concern.

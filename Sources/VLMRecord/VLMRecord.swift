@@ -1,0 +1,1 @@
+// VLMRecord module. See ../../../shared/DESIGN.md section 2 for its concern.
