@@ -46,17 +46,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        .testTarget(name: "VLMBusTests", dependencies: ["VLMBus"]),
-        .testTarget(name: "VLMMediaTests", dependencies: ["VLMMedia"]),
-        .testTarget(name: "VLMCoreTests", dependencies: ["VLMCore"]),
-        .testTarget(name: "VLMNodeTests", dependencies: ["VLMNode"]),
-        .testTarget(name: "VLMLaunchTests", dependencies: ["VLMLaunch"]),
-        .testTarget(name: "VLMRecordTests", dependencies: ["VLMRecord"]),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection"]),
-        .testTarget(name: "VideoTextTests", dependencies: ["VideoText"]),
-        .testTarget(name: "GroundingTests", dependencies: ["Grounding"]),
+        // Fixture paths, running the built binary, temp dirs: shared by every test target.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "VLMBusTests", dependencies: ["VLMBus", "TestSupport"]),
+        .testTarget(name: "VLMMediaTests", dependencies: ["VLMMedia", "TestSupport"]),
+        .testTarget(name: "VLMCoreTests", dependencies: ["VLMCore", "TestSupport"]),
+        .testTarget(name: "VLMNodeTests", dependencies: ["VLMNode", "TestSupport"]),
+        .testTarget(name: "VLMLaunchTests", dependencies: ["VLMLaunch", "TestSupport"]),
+        .testTarget(name: "VLMRecordTests", dependencies: ["VLMRecord", "TestSupport"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),
+        .testTarget(name: "VideoTextTests", dependencies: ["VideoText", "TestSupport"]),
+        .testTarget(name: "GroundingTests", dependencies: ["Grounding", "TestSupport"]),
         // End-to-end tests that run the built `vlmnode` binary.
-        .testTarget(name: "CLITests", dependencies: ["vlmnode", "VLMBus"]),
+        .testTarget(name: "CLITests", dependencies: ["vlmnode", "VLMBus", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

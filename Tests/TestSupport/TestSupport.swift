@@ -1,0 +1,80 @@
+import Foundation
+
+/// Shared helpers for every test target: committed fixtures, the built `vlmnode` binary, temp dirs.
+public enum Fixtures {
+    /// `Tests/Fixtures` in the source tree.
+    public static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures", isDirectory: true)
+
+    /// A path below `Tests/Fixtures`, e.g. `Fixtures.url("models/clip-tiny-old")`.
+    public static func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
+}
+
+/// What a finished child process left behind.
+public struct ProcessResult: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+}
+
+public enum VLMNodeBinary {
+    /// The build products folder (where both the test bundle and `vlmnode` are built).
+    public static var productsDirectory: URL {
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        // macOS runs tests from inside an .xctest bundle; step out of it.
+        while dir.pathExtension == "xctest" || dir.lastPathComponent == "MacOS" || dir.lastPathComponent == "Contents" {
+            dir = dir.deletingLastPathComponent()
+        }
+        return dir
+    }
+
+    /// The `vlmnode` executable built alongside the tests.
+    public static var url: URL { productsDirectory.appendingPathComponent("vlmnode") }
+
+    /// Runs `vlmnode args…` to completion (killed after `timeout` seconds) and captures its output.
+    public static func run(_ args: [String], environment: [String: String]? = nil,
+                           timeout: TimeInterval = 120) throws -> ProcessResult {
+        try runProcess(url, args, environment: environment, timeout: timeout)
+    }
+}
+
+/// Runs any program to completion, capturing stdout and stderr (read concurrently, so a chatty
+/// child never blocks on a full pipe). The child is killed if it outlives `timeout`.
+public func runProcess(_ executable: URL, _ args: [String], environment: [String: String]? = nil,
+                       timeout: TimeInterval = 120) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = args
+    if let environment {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let group = DispatchGroup()
+    nonisolated(unsafe) var outData = Data(), errData = Data()
+    DispatchQueue.global().async(group: group) { outData = out.fileHandleForReading.readDataToEndOfFile() }
+    DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
+    let deadline = DispatchTime.now() + timeout
+    if group.wait(timeout: deadline) == .timedOut {
+        process.terminate()
+        group.wait()
+    }
+    process.waitUntilExit()
+    return ProcessResult(status: process.terminationStatus,
+                         stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A fresh, empty temporary directory (removed by the OS's tmp cleaning, not by the test).
+public func makeTemporaryDirectory(_ label: String = "vlmnode-test") throws -> URL {
+    let dir = FileManager.default.temporaryDirectory
+        .appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))", isDirectory: true)
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir
+}
+
