@@ -1,1 +1,1 @@
-// Grounding plugin node.
+/// Grounding plugin: language commands -> targets in the image (docs/grounding.md).
