@@ -174,6 +174,7 @@ let refused: [(String, String)] = [
     ("pick up the cup from the left", "'from the left' needs a position such as 'second' in 'cup from the left'"),
     ("put the cup in", "no destination after 'in' in 'put the cup in'"),
     ("put the cup next to it", "'it' as a destination is ambiguous in 'put the cup next to it': name the place"),
+    ("put the cup between the plates", "'between' destinations are not supported in 'put the cup between the plates': name one reference object"),
     ("dance", "no action in 'dance': start with a verb such as pick up, put, move, push, point to, look at, find, go to or give"),
 ]
 

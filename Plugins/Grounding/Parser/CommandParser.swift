@@ -103,6 +103,9 @@ public enum CommandParser {
         if action == .put, rest.last == "down" { rest.removeLast(); action = .place }
         if action == .give, rest.count > 1, rest.last == "here" { rest.removeLast(); recipient = "me" }
 
+        if rest.contains("between") {
+            throw CommandParseError("'between' destinations are not supported in '\(said)': name one reference object")
+        }
         var objectTokens = rest
         var destination: Destination?
         if Lexicon.takesDestination.contains(action), let split = destinationStart(in: rest, action: action) {
@@ -170,9 +173,6 @@ public enum CommandParser {
         if words.last == "side" || words.last == "corner" { words.removeLast() }
         if words.count == 1, let region = Lexicon.regions[words[0]] {
             return Destination(relation: relation, phrase: nil, region: region)
-        }
-        if tokens.contains("between") || relation == .to && words.first == "between" {
-            throw CommandParseError("'between' destinations are not supported in '\(said)'")
         }
         if words.count == 1, Lexicon.pronouns.contains(words[0]) {
             throw CommandParseError("'\(words[0])' as a destination is ambiguous in '\(said)': name the place")
