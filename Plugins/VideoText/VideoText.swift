@@ -1,1 +1,0 @@
-// VideoText plugin node.
