@@ -99,7 +99,7 @@ import TestSupport
         }
         guard l.items.count == 8, case .int(1) = l.items[0], case .int(-2) = l.items[1], case .int(300) = l.items[2],
               case .int(1 << 40) = l.items[3], case .float(1.5) = l.items[4], case .bool(true) = l.items[5],
-              case .none = l.items[6], case .tuple(let t) = l.items[7], case .string("x") = t.first else {
+              case .none = l.items[6], case .tuple(let t, _) = l.items[7], case .string("x") = t.first else {
             Issue.record("list items differ: \(l.items)"); return
         }
     }
@@ -113,6 +113,11 @@ import TestSupport
             ([0x80, 0x02, 0x4E, 0x4E, 0x4E, 0x73, 0x2E], "SETITEM on a non-dict"),
             ([0x80, 0x02, 0x63, 0x6F, 0x73], "unterminated GLOBAL line"),
             ([0x80, 0x02, 0x63] + Array("torch\nFloatStorage\n".utf8) + [0x29, 0x52, 0x2E], "may only appear in a persistent id"),
+            // A million nested 1-tuples would overflow the stack when freed; refused at depth 33.
+            ([0x80, 0x02, 0x4E] + [UInt8](repeating: 0x85, count: 1_000_000) + [0x2E], "nested deeper than 32 levels"),
+            // list A; list B; A.append(B); B.append(None): B is filled after being nested.
+            ([0x80, 0x02, 0x5D, 0x5D, 0x71, 0x01, 0x61, 0x68, 0x01, 0x4E, 0x61, 0x2E], "filled after being nested"),
+            ([0x80, 0x02, 0x5D, 0x32, 0x61, 0x2E], "a list contains itself"), // EMPTY_LIST DUP APPEND
         ]
         for (bytes, fragment) in cases {
             CheckpointFixture.expectError(.malformed, ["test.pkl", fragment]) { _ = try unpickle(bytes) }
