@@ -16,6 +16,9 @@ struct BenchLoadCommand: ParsableCommand {
     @Option(help: "How many times to open the folder; the figures are the fastest and the median.")
     var repeats = 5
 
+    @Option(help: "Another folder with the same weights (e.g. the .bin twin of a .safetensors folder): check every tensor matches.")
+    var compare: String?
+
     mutating func run() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         print("load average: \(loadAverage())")
@@ -63,6 +66,33 @@ struct BenchLoadCommand: ParsableCommand {
         print(String(format: "then an fp32 copy of all %d tensors (%d values): %.1f ms; RSS +%@ (process RSS %@)",
                      floats.count, total, convert, mebibytes(rssAfterConvert - rssStart),
                      mebibytes(rssAfterConvert)))
+        if let compare { try verify(checkpoint, against: compare) }
+    }
+
+    /// Same names, shapes and fp32 values in both checkpoints; throws naming the first difference.
+    private func verify(_ checkpoint: Checkpoint, against other: String) throws {
+        let twin = try Checkpoint.open(folder: other)
+        guard twin.tensorNames == checkpoint.tensorNames else {
+            let missing = Set(checkpoint.tensorNames).symmetricDifference(twin.tensorNames).sorted().prefix(3)
+            throw BenchError("\(other): tensor names differ from \(folder) (e.g. \(missing.joined(separator: ", ")))")
+        }
+        var maxDifference: Float = 0
+        for name in checkpoint.tensorNames {
+            guard let a = try checkpoint.storedTensor(named: name), let b = try twin.storedTensor(named: name) else { continue }
+            guard a.shape == b.shape else {
+                throw BenchError("tensor '\(name)': shape \(a.shape) in \(folder) but \(b.shape) in \(other)")
+            }
+            if a.dtype == b.dtype {
+                let same = a.bytes.count == b.bytes.count
+                    && (a.bytes.count == 0 || memcmp(a.bytes.baseAddress!, b.bytes.baseAddress!, a.bytes.count) == 0)
+                guard same else { throw BenchError("tensor '\(name)' differs between \(folder) and \(other)") }
+            } else {
+                // Different precisions cannot match bit for bit: report how far apart they are.
+                for (x, y) in zip(try a.floats(), try b.floats()) { maxDifference = max(maxDifference, abs(x - y)) }
+            }
+        }
+        let how = maxDifference == 0 ? "identical" : String(format: "equal up to a max abs difference of %.3g", maxDifference)
+        print("compare: all \(checkpoint.tensorNames.count) tensors \(how) in \(other) (\(twin.format.rawValue))")
     }
 
     private func milliseconds(since start: DispatchTime) -> Double {
@@ -85,4 +115,10 @@ struct BenchLoadCommand: ParsableCommand {
         guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "n/a" }
         return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
+}
+
+/// A failed comparison: one line on stderr, non-zero exit, no usage text.
+private struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
