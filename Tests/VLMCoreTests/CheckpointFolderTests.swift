@@ -95,15 +95,4 @@ import TestSupport
         CheckpointFixture.expectError(.malformed, ["has 20 bytes"]) { _ = try lying.floats() }
         #expect(try tensor.int64s() == [0, 0, 0, 1, 1])
     }
-
-    @Test func requireTensorNamesTheKeyAndBothShapes() throws {
-        let checkpoint = try Checkpoint.open(folder: CheckpointFixture.path("st-f32"))
-        #expect(try checkpoint.requireTensor(named: "embed.weight", shape: [4, 6]).elementCount == 24)
-        CheckpointFixture.expectError(.malformed, ["'embed.weight'", "[4, 6] in the checkpoint", "needs [6, 4]"]) {
-            _ = try checkpoint.requireTensor(named: "embed.weight", shape: [6, 4])
-        }
-        CheckpointFixture.expectError(.missing, ["no tensor 'text_projection.weight'", "[512, 512]"]) {
-            _ = try checkpoint.requireTensor(named: "text_projection.weight", shape: [512, 512])
-        }
-    }
 }
