@@ -22,6 +22,9 @@ struct BenchLoadCommand: ParsableCommand {
     @Flag(help: "Drop the folder's files from the page cache (posix_fadvise DONTNEED) before opening and before paging in, to time reads from disk.")
     var evictCache = false
 
+    @Flag(help: "Call Checkpoint.prefetch() (MADV_WILLNEED) before paging in.")
+    var prefetch = false
+
     mutating func run() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         print("load average: \(loadAverage())")
@@ -50,6 +53,7 @@ struct BenchLoadCommand: ParsableCommand {
 
         // Reading every stored byte once in place (a zero-copy fp32 model pays only this: page faults).
         let touchStart = DispatchTime.now()
+        if prefetch { checkpoint.prefetch() }
         var checksum: UInt8 = 0
         for name in checkpoint.tensorNames {
             guard let bytes = try checkpoint.storedTensor(named: name)?.bytes else { continue }
@@ -57,7 +61,7 @@ struct BenchLoadCommand: ParsableCommand {
         }
         let touch = milliseconds(since: touchStart)
         print(String(format: "page in every tensor byte in place%@: %.1f ms; RSS +%@ (checksum %d)",
-                     evictCache ? " (cold cache)" : "", touch, mebibytes(residentBytes() - rssStart), checksum))
+                     (evictCache ? " (cold cache)" : "") + (prefetch ? " after prefetch()" : ""), touch, mebibytes(residentBytes() - rssStart), checksum))
 
         // What building a model costs on top: every tensor as a fresh fp32 array (pages the file in).
         let start = DispatchTime.now()

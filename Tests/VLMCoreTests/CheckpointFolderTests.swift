@@ -16,6 +16,7 @@ import TestSupport
         let checkpoint = try Checkpoint.open(folder: CheckpointFixture.path(folder))
         #expect(checkpoint.format == format)
         #expect(checkpoint.files == files)
+        checkpoint.prefetch() // a hint to the kernel; must be harmless for every layout
         try CheckpointFixture.expectBase(checkpoint, .f32)
     }
 

@@ -65,6 +65,13 @@ public final class Checkpoint: TensorCatalog {
     public func info(named name: String) -> TensorInfo? { store.info(named: name) }
     public func storedTensor(named name: String) throws -> StoredTensor? { try store.storedTensor(named: name) }
 
+    /// Starts reading every weight file in the background (see `MappedFile.prefetch`): worth it
+    /// right before converting all tensors, e.g. when building a model from a cold checkpoint.
+    public func prefetch() {
+        let files = (store as? ShardedCheckpoint)?.mappedFiles ?? mappedFile(of: store).map { [$0] } ?? []
+        files.forEach { $0.prefetch() }
+    }
+
     /// Counts for `vlmnode models info`.
     public func summary() -> CheckpointSummary {
         var dtypes: [StorageDType: Int] = [:]

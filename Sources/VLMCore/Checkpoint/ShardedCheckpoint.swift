@@ -55,6 +55,11 @@ public final class ShardedCheckpoint: TensorCatalog {
         self.tensorNames = weightMap.keys.sorted()
     }
 
+    /// The memory maps of every shard.
+    var mappedFiles: [MappedFile] {
+        shardFiles.compactMap { shards[$0].flatMap(mappedFile) }
+    }
+
     public func info(named name: String) -> TensorInfo? {
         weightMap[name].flatMap { shards[$0]?.info(named: name) }
     }
@@ -63,4 +68,9 @@ public final class ShardedCheckpoint: TensorCatalog {
         guard let shard = weightMap[name] else { return nil }
         return try shards[shard]?.storedTensor(named: name)
     }
+}
+
+/// The map behind one of our readers (nil for other TensorCatalog types).
+func mappedFile(of store: TensorCatalog) -> MappedFile? {
+    (store as? SafetensorsFile)?.file ?? (store as? PyTorchBinFile)?.file
 }
