@@ -1,11 +1,3 @@
-/// A tensor store that also reports dtype and shape without touching (or copying) the bytes.
-public protocol TensorCatalog: TensorStore {
-    func info(named name: String) -> TensorInfo?
-}
-
-extension SafetensorsFile: TensorCatalog {}
-extension PyTorchBinFile: TensorCatalog {}
-
 /// A checkpoint split over several files by `model.safetensors.index.json` or
 /// `pytorch_model.bin.index.json` (`{"metadata": ..., "weight_map": {tensor: shard file}}`).
 /// Every shard is opened (and so validated) up front; every listed tensor must be in its shard.
@@ -68,9 +60,4 @@ public final class ShardedCheckpoint: TensorCatalog {
         guard let shard = weightMap[name] else { return nil }
         return try shards[shard]?.storedTensor(named: name)
     }
-}
-
-/// The map behind one of our readers (nil for other TensorCatalog types).
-func mappedFile(of store: TensorCatalog) -> MappedFile? {
-    (store as? SafetensorsFile)?.file ?? (store as? PyTorchBinFile)?.file
 }
