@@ -96,4 +96,17 @@ import TestSupport
         CheckpointFixture.expectError(.malformed, ["has 20 bytes"]) { _ = try lying.floats() }
         #expect(try tensor.int64s() == [0, 0, 0, 1, 1])
     }
+
+    /// The Hugging Face cache stores snapshots as symlinks into blobs/; the files must open through them.
+    @Test func opensAHubCacheSnapshotThroughSymlinks() throws {
+        let cache = try makeTemporaryDirectory("vlmnode-hub")
+        let fm = FileManager.default
+        let blobs = cache.appendingPathComponent("blobs"), snapshot = cache.appendingPathComponent("snapshots/abc123")
+        try fm.createDirectory(at: blobs, withIntermediateDirectories: true)
+        try fm.createDirectory(at: snapshot, withIntermediateDirectories: true)
+        try fm.copyItem(atPath: CheckpointFixture.path("st-bf16/model.safetensors"), toPath: blobs.path + "/0123abcd")
+        try fm.createSymbolicLink(atPath: snapshot.path + "/model.safetensors", withDestinationPath: "../../blobs/0123abcd")
+        let checkpoint = try Checkpoint.open(folder: snapshot.path)
+        try CheckpointFixture.expectBase(checkpoint, .bf16)
+    }
 }

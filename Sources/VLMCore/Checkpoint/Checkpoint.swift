@@ -8,7 +8,8 @@ import Foundation
 ///     for name in checkpoint.tensorNames {
 ///         let tensor = try checkpoint.storedTensor(named: name)!   // dtype, shape, bytes (a view)
 ///     }
-public final class Checkpoint: TensorCatalog {
+/// Immutable after `open`; readers keep no caches, so tensors may be fetched from any thread.
+public final class Checkpoint: TensorCatalog, @unchecked Sendable {
     public enum Format: String, Sendable {
         case safetensors, shardedSafetensors = "safetensors (sharded)"
         case pytorchBin = "pytorch_model.bin", shardedPytorchBin = "pytorch_model.bin (sharded)"

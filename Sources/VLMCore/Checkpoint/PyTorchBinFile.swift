@@ -6,7 +6,7 @@
 /// Opening reads only the central directory and data.pkl. Each storage's local zip header (which
 /// locates its bytes) is read when a tensor is requested: touching 400 headers spread over a
 /// cold 600 MB file at open would cost a disk read-around each (~0.5 s measured).
-public final class PyTorchBinFile: TensorStore {
+public final class PyTorchBinFile: TensorStore, Sendable {
     public let file: MappedFile
     public let tensorNames: [String]
     private let tensors: [String: PickleTensor]

@@ -67,14 +67,14 @@ enum PickleGlobal: Equatable {
 }
 
 /// A storage named by a persistent id: `('storage', torch.FloatStorage, key, location, numel)`.
-struct PickleStorage {
+struct PickleStorage: Sendable {
     let dtype: StorageDType
     let key: String
     let elementCount: Int
 }
 
 /// `_rebuild_tensor_v2(storage, offset, size, stride, ...)`: a strided view of a storage.
-struct PickleTensor {
+struct PickleTensor: Sendable {
     let storage: PickleStorage
     let offset: Int
     let shape: [Int]

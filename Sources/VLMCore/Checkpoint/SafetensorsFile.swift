@@ -4,7 +4,7 @@
 /// 100 MB), the header is a JSON object without duplicate names, every dtype is known, every
 /// `data_offsets` range lies in the data buffer with begin <= end and exactly
 /// product(shape) × dtype size bytes, and the ranges tile the buffer with no overlap or gap.
-public final class SafetensorsFile: TensorStore {
+public final class SafetensorsFile: TensorStore, Sendable {
     public let file: MappedFile
     /// The optional `__metadata__` string map (e.g. `format: pt`).
     public let metadata: [String: String]

@@ -1,7 +1,8 @@
 /// A checkpoint split over several files by `model.safetensors.index.json` or
 /// `pytorch_model.bin.index.json` (`{"metadata": ..., "weight_map": {tensor: shard file}}`).
 /// Every shard is opened (and so validated) up front; every listed tensor must be in its shard.
-public final class ShardedCheckpoint: TensorCatalog {
+/// Immutable after init, like the shards it holds, so it may be shared across threads.
+public final class ShardedCheckpoint: TensorCatalog, @unchecked Sendable {
     public let indexPath: String
     /// Shard file names in the order they first appear in the weight map.
     public let shardFiles: [String]

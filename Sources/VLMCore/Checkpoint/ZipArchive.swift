@@ -1,8 +1,8 @@
 /// The entries of a zip file read from its central directory (zip64 included), over a memory
 /// map. Only stored (uncompressed) entries can be viewed: that is what torch.save writes, and
 /// it lets tensors be views into the map. Deflated entries are reported, not inflated.
-struct ZipArchive {
-    struct Entry {
+struct ZipArchive: Sendable {
+    struct Entry: Sendable {
         let name: String
         let method: UInt16
         let compressedSize: Int
