@@ -184,3 +184,7 @@ void vlm_signal_pipe_uninstall(void) {
     signal(SIGHUP, SIG_DFL);
     signal(SIGCHLD, SIG_DFL);
 }
+
+int vlm_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno;
+}

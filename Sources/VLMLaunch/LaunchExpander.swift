@@ -197,6 +197,9 @@ public struct LaunchExpander {
             respawnMax: Int(try number(element, "respawn_max", file, default: 10)),
             required: try bool(element, "required", file, default: false),
             output: .screen, cwd: try optionalAttr(element, "cwd", file), location: loc)
+        if node.respawn && node.required {
+            throw LaunchError("node '\(name)' cannot be both respawn and required", at: loc)
+        }
         if let output = try optionalAttr(element, "output", file) {
             guard let mode = NodeOutputMode(rawValue: output) else {
                 throw LaunchError("output=\"\(output)\" must be screen or log", at: loc)

@@ -21,17 +21,21 @@ public struct SubstitutionContext: Sendable {
 }
 
 /// Stage 2a: `$(arg x)`, `$(env X)`, `$(optenv X default)`, `$(dirname)`, `$(anon name)` in
-/// attribute text. Substitutions nest: `$(optenv CAMERA $(arg camera))`.
+/// attribute text. Substitutions nest: `$(optenv CAMERA $(arg camera))`; `$$` is a literal `$`.
 public enum Substitution {
     public static let kinds = ["arg", "env", "optenv", "dirname", "anon"]
 
     /// Substitutes every `$(…)` in `text`; errors name the substitution and carry `location`.
     public static func evaluate(_ text: String, in context: SubstitutionContext, at location: SourceLocation) throws -> String {
-        guard text.contains("$(") else { return text }
+        guard text.contains("$") else { return text }
         var out = ""
         var i = text.startIndex
         while i < text.endIndex {
-            if text[i] == "$", text.index(after: i) < text.endIndex, text[text.index(after: i)] == "(" {
+            if text[i] == "$", text.index(after: i) < text.endIndex, text[text.index(after: i)] == "$" {
+                // `$$` is a literal `$`, so shell text such as `$$((i+1))` survives.
+                out.append("$")
+                i = text.index(i, offsetBy: 2)
+            } else if text[i] == "$", text.index(after: i) < text.endIndex, text[text.index(after: i)] == "(" {
                 let bodyStart = text.index(i, offsetBy: 2)
                 guard let close = matchingParen(in: text, from: bodyStart) else {
                     throw LaunchError("unterminated substitution '\(text[i...])'", at: location)

@@ -28,6 +28,9 @@ int vlm_guardian_start(int grace_ms, pid_t *guardian_pid);
 /// byte) to a non-blocking close-on-exec pipe, and ignores SIGPIPE. Returns the read end or -errno.
 int vlm_signal_pipe_install(void);
 
+/// pipe2(O_CLOEXEC) (not visible to Swift without _GNU_SOURCE). Returns 0 or -errno.
+int vlm_pipe_cloexec(int fds[2]);
+
 /// Restores default dispositions for the signals above.
 void vlm_signal_pipe_uninstall(void);
 
