@@ -23,7 +23,6 @@ public struct GraphBuilder {
 
     public func build(_ description: LaunchDescription, launchID: String, socketDirectory: String) throws -> LaunchGraph {
         var errors: [LaunchError] = []
-        var warnings: [String] = []
         var nodes: [LaunchGraph.Node] = []
         var seen: [String: SourceLocation] = [:]
         var publishers: [String: PortUse] = [:]
@@ -83,6 +82,7 @@ public struct GraphBuilder {
         }
 
         var topics: [String: LaunchGraph.Topic] = [:]
+        var bindingInputs: Set<String> = []
         for (topic, use) in publishers {
             topics[topic] = LaunchGraph.Topic(name: topic, type: use.binding.type, endpoint: endpoints[topic],
                                               pinned: use.pinnedEndpoint != nil, publisher: use.node, subscribers: [])
@@ -98,20 +98,26 @@ public struct GraphBuilder {
                     errors.append(LaunchError("topic '\(topic)': node '\(use.node)' expects \(use.binding.type) but '\(publisher.node)' publishes \(publisher.binding.type)",
                                               at: use.location))
                 }
-            } else if let pinned = use.pinnedEndpoint {
-                if let problem = Self.checkEndpoint(pinned) {
+            } else if use.pinnedEndpoint != nil || use.optional {
+                // Fed from outside the launch: this subscriber binds, outside publishers connect.
+                if let existing = topics[topic] {
+                    errors.append(LaunchError("topic '\(topic)' is published from outside the launch; only one node may subscribe to it ('\(existing.subscribers.first ?? "?")' and '\(use.node)')",
+                                              at: use.location))
+                    continue
+                }
+                let endpoint = use.pinnedEndpoint ?? "ipc://\(socketDirectory)/\(Self.socketName(topic))"
+                if let problem = Self.checkEndpoint(endpoint) {
                     errors.append(LaunchError("node '\(use.node)': input '\(use.role)': \(problem)", at: use.location))
+                    continue
                 }
-                if topics[topic] == nil {
-                    topics[topic] = LaunchGraph.Topic(name: topic, type: use.binding.type, endpoint: pinned, pinned: true,
-                                                      publisher: nil, subscribers: [])
+                if let owner = endpointOwner[endpoint] {
+                    errors.append(LaunchError("endpoint \(endpoint) is used by topics '\(owner)' and '\(topic)'", at: use.location))
+                    continue
                 }
-            } else if use.optional {
-                warnings.append("\(use.location): node '\(use.node)': optional input '\(use.role)' ('\(topic)') has no publisher in this launch")
-                if topics[topic] == nil {
-                    topics[topic] = LaunchGraph.Topic(name: topic, type: use.binding.type, endpoint: nil, pinned: false,
-                                                      publisher: nil, subscribers: [])
-                }
+                endpointOwner[endpoint] = topic
+                bindingInputs.insert("\(use.node) \(use.role)")
+                topics[topic] = LaunchGraph.Topic(name: topic, type: use.binding.type, endpoint: endpoint,
+                                                  pinned: use.pinnedEndpoint != nil, publisher: nil, subscribers: [])
             } else {
                 errors.append(LaunchError("node '\(use.node)': input '\(use.role)' subscribes to '\(topic)' (\(use.binding.type)) but nothing publishes it",
                                           at: use.location))
@@ -121,7 +127,11 @@ public struct GraphBuilder {
         }
         // Fill endpoints into every node's bindings.
         for i in nodes.indices {
-            for (role, binding) in nodes[i].inputs { nodes[i].inputs[role]?.endpoint = topics[binding.topic]?.endpoint }
+            for (role, binding) in nodes[i].inputs {
+                nodes[i].inputs[role]?.endpoint = topics[binding.topic]?.endpoint
+                let name = nodes[i].name
+                nodes[i].inputs[role]?.bind = bindingInputs.contains("\(name) \(role)")
+            }
             for (role, binding) in nodes[i].outputs { nodes[i].outputs[role]?.endpoint = topics[binding.topic]?.endpoint }
         }
         if !errors.isEmpty {
@@ -129,7 +139,7 @@ public struct GraphBuilder {
         }
         return LaunchGraph(file: description.file, args: description.args, launchID: launchID,
                            socketDirectory: socketDirectory, nodes: nodes,
-                           topics: topics.values.sorted { $0.name < $1.name }, warnings: warnings)
+                           topics: topics.values.sorted { $0.name < $1.name })
     }
 
     /// Typed params, the type's defaults filled in.
@@ -190,7 +200,7 @@ public struct GraphBuilder {
             }
             if let remap = desc.remaps.first(where: { $0.from == topic }) { topic = remap.to }
             uses.append(PortUse(node: desc.fullName, role: port.role,
-                                binding: TopicBinding(topic: topic, type: port.type, endpoint: nil),
+                                binding: TopicBinding(topic: topic, type: port.type, endpoint: nil, bind: !input),
                                 optional: port.optional, pinnedEndpoint: decl?.endpoint, location: decl?.location ?? desc.location))
         }
         return uses

@@ -34,11 +34,10 @@ public enum GraphRender {
         }
         lines.append("topics:")
         for topic in graph.topics {
-            let from = topic.publisher ?? "(outside)"
+            let from = topic.publisher ?? "(outside, connects)"
             let to = topic.subscribers.isEmpty ? "(no subscriber)" : topic.subscribers.joined(separator: ", ")
-            lines.append("  \(topic.name) [\(topic.type)] \(topic.endpoint ?? "(not connected)"): \(from) -> \(to)")
+            lines.append("  \(topic.name) [\(topic.type)] \(topic.endpoint ?? "-"): \(from) -> \(to)")
         }
-        for warning in graph.warnings { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n") + "\n"
     }
 

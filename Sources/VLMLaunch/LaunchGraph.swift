@@ -21,8 +21,9 @@ public struct LaunchGraph: Sendable {
         public var name: String
         public var type: String
         public var endpoint: String?
-        /// True when the file pinned the endpoint (`<output endpoint=…>` or an outside publisher).
+        /// True when the file pinned the endpoint (`<output endpoint=…>` or `<input endpoint=…>`).
         public var pinned: Bool
+        /// Nil when the topic comes from outside the launch (its one subscriber binds the endpoint).
         public var publisher: String?
         public var subscribers: [String]
     }
@@ -35,8 +36,6 @@ public struct LaunchGraph: Sendable {
     public var nodes: [Node]
     /// Sorted by name.
     public var topics: [Topic]
-    /// Things worth a look that do not stop the launch (an optional input nothing publishes).
-    public var warnings: [String]
 
     /// The wiring handed to `node` (without the launch context, which the supervisor adds).
     public func wiring(for node: Node, launch: LaunchContext? = nil) -> NodeWiring {

@@ -35,9 +35,9 @@ public struct LaunchGraphFile: Sendable, Hashable, Codable {
     public struct Topic: Sendable, Hashable, Codable {
         public var name: String
         public var type: String
-        /// Nil for an optional input nobody in the graph publishes.
         public var endpoint: String?
-        /// Node name of the publisher, nil when it is outside the graph.
+        /// Node name of the publisher. Nil when the topic is published from outside the launch:
+        /// then its (single) subscriber binds `endpoint` and outside programs connect a PUB socket.
         public var publisher: String?
         public var subscribers: [String]
 

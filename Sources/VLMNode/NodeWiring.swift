@@ -1,19 +1,24 @@
 import Foundation
 
 /// One topic as a node sees it: the resolved name (after namespace and remaps), the message type and
-/// the ZeroMQ endpoint. Outputs bind the endpoint; inputs connect to it.
+/// the ZeroMQ endpoint. Outputs bind their endpoint. Inputs connect to the publisher's endpoint,
+/// except an input whose topic has no publisher in the launch: that node binds its SUB socket
+/// (`bind` true) so outside programs can publish into it by connecting a PUB socket.
 public struct TopicBinding: Sendable, Hashable, Codable {
     /// Fully resolved topic name, e.g. `/robot/camera/image`. Also the ZeroMQ topic frame.
     public var topic: String
     /// Message type, e.g. `vlm/Frame`; `any` when the node accepts every type.
     public var type: String
-    /// `ipc://…` or `tcp://…`; nil for an optional input that nothing in the graph publishes.
+    /// `ipc://…` or `tcp://…`.
     public var endpoint: String?
+    /// Whether this node binds the endpoint (every output; an input fed from outside the launch).
+    public var bind: Bool
 
-    public init(topic: String, type: String, endpoint: String?) {
+    public init(topic: String, type: String, endpoint: String?, bind: Bool) {
         self.topic = topic
         self.type = type
         self.endpoint = endpoint
+        self.bind = bind
     }
 }
 
@@ -45,8 +50,9 @@ public struct LaunchContext: Sendable, Hashable, Codable {
 /// ```json
 /// {"version": 1, "name": "/robot/detector", "namespace": "/robot", "type": "detect",
 ///  "params": {"queries": ["red cup", "blue bowl"], "threshold": 0.1},
-///  "inputs":  {"image": {"topic": "/camera/image", "type": "vlm/Frame", "endpoint": "ipc:///…"}},
-///  "outputs": {"detections": {"topic": "/robot/detections", "type": "vlm/Detections", "endpoint": "ipc:///…"}},
+///  "inputs":  {"image": {"topic": "/camera/image", "type": "vlm/Frame", "endpoint": "ipc:///…", "bind": false}},
+///  "outputs": {"detections": {"topic": "/robot/detections", "type": "vlm/Detections", "endpoint": "ipc:///…",
+///              "bind": true}},
 ///  "launch": {"launch_id": "…", "launcher_pid": 123, "graph_file": "…", "log_dir": "…"}}
 /// ```
 public struct NodeWiring: Sendable, Hashable, Codable {

@@ -44,7 +44,6 @@ struct LaunchCommand: ParsableCommand {
             print(GraphRender.text(graph, vlmnodeExecutable: executable), terminator: "")
             return
         }
-        for warning in graph.warnings { printError("warning: \(warning)") }
         guard shutdownTimeout >= 0, shutdownTimeout.isFinite else {
             printError("--shutdown-timeout must be a non-negative number of seconds")
             throw ExitCode(1)
