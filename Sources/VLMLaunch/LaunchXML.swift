@@ -122,7 +122,14 @@ public enum LaunchXMLParser {
 
         func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {
             guard firstError == nil else { return }
-            firstError = LaunchError("malformed XML: \(LaunchXMLParser.describe(parseError))",
+            var what = LaunchXMLParser.describe(parseError)
+            let code = (parseError as NSError).code
+            if let open = stack.last, code == 76 || code == 5 || code == 77 {
+                // The open element is the useful half of a mismatch: name it and where it started.
+                what = code == 76 ? "closing tag does not match <\(open.name)> opened at line \(open.location.line)"
+                                  : "<\(open.name)> opened at line \(open.location.line) is never closed"
+            }
+            firstError = LaunchError("malformed XML: \(what)",
                                      at: SourceLocation(file: file, line: parser.lineNumber, column: parser.columnNumber),
                                      showsColumn: true)
         }
