@@ -12,6 +12,8 @@ struct LaunchFiles: Sendable {
         directory = try makeTemporaryDirectory("launch")
         runtime = "/tmp/vlt-\(UUID().uuidString.prefix(8))"
         for (name, text) in files {
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent(name).deletingLastPathComponent(),
+                                                    withIntermediateDirectories: true)
             try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
         }
     }
