@@ -134,12 +134,43 @@ public struct GraphBuilder {
             }
             for (role, binding) in nodes[i].outputs { nodes[i].outputs[role]?.endpoint = topics[binding.topic]?.endpoint }
         }
+        for i in nodes.indices {
+            fillEndpoints(in: &nodes[i], topics: topics, errors: &errors)
+        }
         if !errors.isEmpty {
             throw LaunchValidationError(errors)
         }
         return LaunchGraph(file: description.file, args: description.args, launchID: launchID,
                            socketDirectory: socketDirectory, nodes: nodes,
                            topics: topics.values.sorted { $0.name < $1.name })
+    }
+
+    /// Replaces `$(endpoint TOPIC)` markers (TOPIC resolved in the node's namespace) in the node's
+    /// program, args, string params and env.
+    private func fillEndpoints(in node: inout LaunchGraph.Node, topics: [String: LaunchGraph.Topic], errors: inout [LaunchError]) {
+        let marker = Substitution.endpointMarker
+        let desc = node.description
+        func fill(_ text: String) -> String {
+            guard text.contains(marker) else { return text }
+            var parts = text.split(separator: marker, omittingEmptySubsequences: false).map(String.init)
+            for i in stride(from: 1, to: parts.count, by: 2) {
+                let topic = Names.resolve(parts[i], in: desc.namespace, node: desc.fullName)
+                guard let endpoint = topics[topic]?.endpoint else {
+                    errors.append(LaunchError("node '\(desc.fullName)': $(endpoint \(parts[i])): no topic '\(topic)' in this launch",
+                                              at: desc.location))
+                    return text
+                }
+                parts[i] = endpoint
+            }
+            return parts.joined()
+        }
+        node.description.program = desc.program.map(fill)
+        node.description.arguments = desc.arguments.map(fill)
+        node.description.environment = desc.environment.mapValues(fill)
+        node.params = node.params.mapValues { value in
+            if case .string(let s) = value { return .string(fill(s)) }
+            return value
+        }
     }
 
     /// Typed params, the type's defaults filled in.

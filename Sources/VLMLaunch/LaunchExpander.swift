@@ -79,8 +79,8 @@ public struct LaunchExpander {
         let unknown = passedArgs.keys.filter { !file.used.contains($0) }.sorted()
         if let name = unknown.first {
             if fromCommandLine {
-                let declared = file.subst.args.keys.sorted() + file.subst.declaredWithoutValue.sorted()
-                let list = declared.isEmpty ? "it declares none" : "declared: \(declared.sorted().joined(separator: ", "))"
+                let declared = file.subst.args.keys.sorted()
+                let list = declared.isEmpty ? "it declares none" : "declared: \(declared.joined(separator: ", "))"
                 throw LaunchError("\(shownPath): unknown arg '\(name)' given on the command line (\(list))", at: nil)
             }
             throw LaunchError("include passes arg '\(name)' that \(shownPath) does not declare",
@@ -121,7 +121,7 @@ public struct LaunchExpander {
         guard Names.isValid(name, allowSlash: false) else {
             throw LaunchError("invalid arg name '\(name)'", at: element.location)
         }
-        if file.subst.args[name] != nil || file.subst.declaredWithoutValue.contains(name) {
+        if file.subst.args[name] != nil {
             throw LaunchError("arg '\(name)' is declared twice", at: element.location)
         }
         let doc = element.attributes["doc"]

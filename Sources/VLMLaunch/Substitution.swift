@@ -4,8 +4,6 @@ import Foundation
 public struct SubstitutionContext: Sendable {
     /// Resolved args of the current file.
     public var args: [String: String]
-    /// Args declared in the file but without a value yet (a clearer error than "undefined").
-    public var declaredWithoutValue: Set<String> = []
     public var environment: [String: String]
     /// Absolute directory of the current file: `$(dirname)`.
     public var directory: String
@@ -20,10 +18,14 @@ public struct SubstitutionContext: Sendable {
     }
 }
 
-/// Stage 2a: `$(arg x)`, `$(env X)`, `$(optenv X default)`, `$(dirname)`, `$(anon name)` in
-/// attribute text. Substitutions nest: `$(optenv CAMERA $(arg camera))`; `$$` is a literal `$`.
+/// Stage 2a: `$(arg x)`, `$(env X)`, `$(optenv X default)`, `$(dirname)`, `$(anon name)` and
+/// `$(endpoint TOPIC)` (filled in at wiring) in attribute text. Substitutions nest: `$(optenv CAMERA $(arg camera))`; `$$` is a literal `$`.
 public enum Substitution {
-    public static let kinds = ["arg", "env", "optenv", "dirname", "anon"]
+    public static let kinds = ["arg", "env", "optenv", "dirname", "anon", "endpoint"]
+
+    /// `$(endpoint TOPIC)` is known only after wiring (stage 3): expansion leaves this marker, which
+    /// `GraphBuilder` replaces in node args, params and env.
+    static let endpointMarker: Character = "\u{1}"
 
     /// Substitutes every `$(…)` in `text`; errors name the substitution and carry `location`.
     public static func evaluate(_ text: String, in context: SubstitutionContext, at location: SourceLocation) throws -> String {
@@ -75,9 +77,6 @@ public enum Substitution {
         case "arg":
             guard words.count == 1 else { throw LaunchError("\(raw) takes one arg name", at: location) }
             if let value = context.args[words[0]] { return value }
-            if context.declaredWithoutValue.contains(words[0]) {
-                throw LaunchError("arg '\(words[0])' has no value (set it with \(words[0]):=VALUE)", at: location)
-            }
             throw LaunchError("undefined arg '\(words[0])' in \(raw)", at: location)
         case "env":
             guard words.count == 1 else { throw LaunchError("\(raw) takes one variable name", at: location) }
@@ -93,6 +92,9 @@ public enum Substitution {
         case "dirname":
             guard words.isEmpty else { throw LaunchError("\(raw) takes no arguments", at: location) }
             return context.directory
+        case "endpoint":
+            guard words.count == 1 else { throw LaunchError("\(raw) takes one topic name", at: location) }
+            return "\(endpointMarker)\(words[0])\(endpointMarker)"
         case "anon":
             guard words.count == 1 else { throw LaunchError("\(raw) takes one name", at: location) }
             return "\(words[0])_\(context.anonToken)"

@@ -115,6 +115,24 @@ let validCases: [ValidCase] = [
         #expect(args[8] == "$HOME")
         #expect(args[9] == "F")
     },
+    ValidCase("$(endpoint) is filled in after wiring", """
+        <launch>
+          <arg name="frames" default="$(endpoint /camera/image)"/>
+          <node name="cam" type="source"><param name="input" value="x"/></node>
+          <group ns="camera">
+            <node name="viewer" type="exec" exec="python3" args="view.py --connect $(endpoint image) --also=$(arg frames)">
+              <param name="where" value="$(endpoint /camera/image)"/>
+              <env name="FRAMES" value="$(arg frames)"/>
+            </node>
+          </group>
+        </launch>
+        """) { g, files in
+        let endpoint = "ipc://\(files.runtime)/t/camera_image.sock"
+        let viewer = try #require(g.node("/camera/viewer"))
+        #expect(viewer.description.arguments == ["view.py", "--connect", endpoint, "--also=\(endpoint)"])
+        #expect(viewer.params["where"] == .string(endpoint))
+        #expect(viewer.description.environment["FRAMES"] == endpoint)
+    },
     ValidCase("exec args are split like a shell", """
         <launch>
           <node name="n" type="exec" args="sh -c 'echo &quot;a b&quot;; exit 0' second\\ word"/>
