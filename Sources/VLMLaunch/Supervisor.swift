@@ -75,6 +75,7 @@ public final class Supervisor {
     /// Starts every node and supervises until the graph ends; never throws once nodes run.
     public func run() throws -> LaunchOutcome {
         let paths = options.paths
+        GraphRegistry.removeStale(environment: ["VLMNODE_RUNTIME_DIR": paths.registryDirectory.path])
         for dir in [paths.registryDirectory, paths.socketDirectory, paths.logDirectory] {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])

@@ -63,6 +63,32 @@ public enum GraphRegistry {
         return graphs
     }
 
+    /// Removes graph files whose launcher is gone (a SIGKILLed launcher cannot clean up), with
+    /// their socket directories, and a dangling `current.json`. Returns the launch ids removed.
+    @discardableResult
+    public static func removeStale(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        let dir = directory(environment: environment)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        var removed: [String] = []
+        for name in names where name.hasPrefix("graph-") && name.hasSuffix(".json") {
+            let url = dir.appendingPathComponent(name)
+            guard let graph = try? read(url), !graph.isLive else { continue }
+            try? FileManager.default.removeItem(at: url)
+            // Only a directory the launcher made for its sockets, never a user's folder.
+            if URL(fileURLWithPath: graph.runtimeDirectory).deletingLastPathComponent().standardizedFileURL.path
+                == dir.standardizedFileURL.path {
+                try? FileManager.default.removeItem(atPath: graph.runtimeDirectory)
+            }
+            removed.append(graph.launchID)
+        }
+        let link = currentLinkURL(in: dir)
+        if (try? FileManager.default.destinationOfSymbolicLink(atPath: link.path)) != nil,
+           !FileManager.default.fileExists(atPath: link.path) {
+            unlink(link.path)
+        }
+        return removed
+    }
+
     /// The current live graph, if any.
     public static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> LaunchGraphFile? {
         running(environment: environment).first

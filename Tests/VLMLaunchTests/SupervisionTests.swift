@@ -170,8 +170,13 @@ func launchDir(_ main: String) throws -> LaunchFiles {
         // Parent-death signal ends the direct children; the guardian ends their groups (the
         // grandchild, and the node that ignores SIGTERM, after its 1 s grace).
         #expect(poll(timeout: 3) { pids.allSatisfy(processGone) })
-        // The stale graph file is not reported as a running launch.
-        #expect(GraphRegistry.running(environment: ["VLMNODE_RUNTIME_DIR": files.runtime]).isEmpty)
+        // The stale graph file is not reported as a running launch, and the next launch removes it.
+        let env = ["VLMNODE_RUNTIME_DIR": files.runtime]
+        #expect(FileManager.default.fileExists(atPath: launcher.graphFile.path))
+        #expect(GraphRegistry.running(environment: env).isEmpty)
+        #expect(GraphRegistry.removeStale(environment: env) == [launcher.launchID])
+        #expect(!FileManager.default.fileExists(atPath: launcher.graphFile.path))
+        #expect(!FileManager.default.fileExists(atPath: files.runtime + "/" + launcher.launchID))
     }
 
     @Test func nodeThatCannotStartIsAnError() throws {
