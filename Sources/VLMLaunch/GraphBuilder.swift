@@ -6,9 +6,12 @@ import VLMNode
 /// cannot be found) before anything starts.
 public struct GraphBuilder {
     public var environment: [String: String]
+    public var registry: NodeTypeRegistry
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment,
+                registry: NodeTypeRegistry = .shared) {
         self.environment = environment
+        self.registry = registry
     }
 
     /// Where a port's topic came from, for diagnostics.
@@ -37,8 +40,8 @@ public struct GraphBuilder {
             seen[name] = desc.location
             var spec: NodeTypeSpec?
             if desc.type != NodeTypeRegistry.execType {
-                guard let found = NodeTypeRegistry.spec(named: desc.type) else {
-                    let known = (NodeTypeRegistry.names + [NodeTypeRegistry.execType]).sorted().joined(separator: ", ")
+                guard let found = registry.spec(named: desc.type) else {
+                    let known = (registry.names + [NodeTypeRegistry.execType]).sorted().joined(separator: ", ")
                     errors.append(LaunchError("node '\(name)': unknown node type '\(desc.type)' (known: \(known))", at: desc.location))
                     continue
                 }

@@ -198,7 +198,7 @@ public struct LaunchExpander {
             required: try bool(element, "required", file, default: false),
             output: .screen, cwd: try optionalAttr(element, "cwd", file), location: loc)
         if node.respawn && node.required {
-            throw LaunchError("node '\(name)' cannot be both respawn and required", at: loc)
+            throw LaunchError("node '\(fullName)' cannot be both respawn and required", at: loc)
         }
         if let output = try optionalAttr(element, "output", file) {
             guard let mode = NodeOutputMode(rawValue: output) else {

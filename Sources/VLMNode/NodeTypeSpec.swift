@@ -103,32 +103,37 @@ public struct NodeTypeSpec: Sendable {
     public func param(named name: String) -> ParamSpec? { params.first { $0.name == name } }
 }
 
-/// Node types by name: the built-ins plus any Swift plugin that registers itself.
-public enum NodeTypeRegistry {
+/// Node types by name: the built-ins plus any Swift plugin that registers itself. The launcher
+/// validates against `shared`; tests and tools may build their own.
+public final class NodeTypeRegistry: @unchecked Sendable {
     /// The pseudo-type for any program: `<node type="exec" exec="python3" args="ctl.py">`.
     public static let execType = "exec"
 
-    private final class Store: @unchecked Sendable {
-        let lock = NSLock()
-        var specs: [String: NodeTypeSpec] = Dictionary(uniqueKeysWithValues: BuiltInNodeTypes.all.map { ($0.name, $0) })
+    /// The process-wide registry: built-ins plus whatever plugins registered.
+    public static let shared = NodeTypeRegistry()
+
+    private let lock = NSLock()
+    private var specs: [String: NodeTypeSpec]
+
+    public init(types: [NodeTypeSpec] = BuiltInNodeTypes.all) {
+        specs = Dictionary(types.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
     }
-    private static let store = Store()
 
     /// The spec for `name`, or nil for an unknown type (and for `exec`, which has no spec).
-    public static func spec(named name: String) -> NodeTypeSpec? {
-        store.lock.lock(); defer { store.lock.unlock() }
-        return store.specs[name]
+    public func spec(named name: String) -> NodeTypeSpec? {
+        lock.lock(); defer { lock.unlock() }
+        return specs[name]
     }
 
     /// Every registered type name, sorted.
-    public static var names: [String] {
-        store.lock.lock(); defer { store.lock.unlock() }
-        return store.specs.keys.sorted()
+    public var names: [String] {
+        lock.lock(); defer { lock.unlock() }
+        return specs.keys.sorted()
     }
 
     /// Adds or replaces a node type (a Swift plugin registering itself by name).
-    public static func register(_ spec: NodeTypeSpec) {
-        store.lock.lock(); defer { store.lock.unlock() }
-        store.specs[spec.name] = spec
+    public func register(_ spec: NodeTypeSpec) {
+        lock.lock(); defer { lock.unlock() }
+        specs[spec.name] = spec
     }
 }

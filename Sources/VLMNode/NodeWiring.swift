@@ -119,6 +119,39 @@ public struct NodeWiring: Sendable, Hashable, Codable {
 
     /// The parameter named `key`, if the launch file set it (or the type gave a default).
     public func param(_ key: String) -> ParamValue? { params[key] }
+
+    /// The input `role`, connected: a clear error naming the node when the launcher did not wire it.
+    public func input(_ role: String) throws -> TopicBinding {
+        guard let binding = inputs[role], binding.endpoint != nil else {
+            throw NodeWiringError("node \(name): input '\(role)' is not wired (inputs: \(inputs.keys.sorted().joined(separator: ", ")))")
+        }
+        return binding
+    }
+
+    /// The output `role`, with its endpoint to bind.
+    public func output(_ role: String) throws -> TopicBinding {
+        guard let binding = outputs[role], binding.endpoint != nil else {
+            throw NodeWiringError("node \(name): output '\(role)' is not wired (outputs: \(outputs.keys.sorted().joined(separator: ", ")))")
+        }
+        return binding
+    }
+
+    /// A string parameter; `nil` when absent, an error when it has another type.
+    public func string(_ key: String) throws -> String? { try typed(key, "a string") { $0.stringValue } }
+    /// A number parameter (ints widen); `nil` when absent, an error when it has another type.
+    public func double(_ key: String) throws -> Double? { try typed(key, "a number") { $0.doubleValue } }
+    public func int(_ key: String) throws -> Int? { try typed(key, "an integer") { $0.intValue } }
+    public func bool(_ key: String) throws -> Bool? { try typed(key, "true or false") { $0.boolValue } }
+    /// A list of strings, or one comma-separated string ("red cup, blue bowl").
+    public func stringList(_ key: String) throws -> [String]? { try typed(key, "a list of strings") { $0.stringListValue } }
+
+    private func typed<T>(_ key: String, _ what: String, _ get: (ParamValue) -> T?) throws -> T? {
+        guard let value = params[key] else { return nil }
+        guard let typed = get(value) else {
+            throw NodeWiringError("node \(name): param '\(key)' must be \(what), got \(value.typeName) \"\(value)\"")
+        }
+        return typed
+    }
 }
 
 /// A wiring JSON that cannot be read.

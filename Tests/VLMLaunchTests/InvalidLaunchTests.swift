@@ -103,7 +103,7 @@ let invalidCases: [InvalidCase] = [
         </launch>
         """, "DIR/main.launch:3: topic '/camera/image' has two publishers: '/a' (DIR/main.launch:2) and '/b'; a topic has one publisher"),
     InvalidCase("respawn and required", "<launch>\n  <node name=\"a\" type=\"exec\" args=\"true\" respawn=\"true\" required=\"true\"/>\n</launch>\n",
-                "DIR/main.launch:2: node 'a' cannot be both respawn and required"),
+                "DIR/main.launch:2: node '/a' cannot be both respawn and required"),
     InvalidCase("bad endpoint", """
         <launch>
           <node name="cam" type="source">

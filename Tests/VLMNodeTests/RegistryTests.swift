@@ -5,27 +5,57 @@ import VLMNode
 
 @Suite struct NodeTypeRegistryTests {
     @Test func builtInTypesDeclareTheirPorts() throws {
-        #expect(NodeTypeRegistry.names.filter { ["source", "detect", "video", "ground", "record"].contains($0) }.count == 5)
-        let detect = try #require(NodeTypeRegistry.spec(named: "detect"))
+        #expect(NodeTypeRegistry.shared.names.filter { ["source", "detect", "video", "ground", "record"].contains($0) }.count == 5)
+        let detect = try #require(NodeTypeRegistry.shared.spec(named: "detect"))
         #expect(detect.inputs.map(\.type) == [MessageType.frame, MessageType.text])
         #expect(detect.outputs.map(\.type) == [MessageType.detections])
         #expect(detect.param(named: "queries")?.required == true)
-        #expect(NodeTypeRegistry.spec(named: NodeTypeRegistry.execType) == nil)
+        #expect(NodeTypeRegistry.shared.spec(named: NodeTypeRegistry.execType) == nil)
         #expect(MessageType.compatible(published: MessageType.frame, expected: MessageType.any))
         #expect(!MessageType.compatible(published: MessageType.frame, expected: MessageType.detections))
     }
 
     @Test func pluginsRegisterByName() throws {
-        NodeTypeRegistry.register(NodeTypeSpec(name: "test_echo", summary: "echo",
+        // A registry of its own: the shared one is what every launch test validates against.
+        let registry = NodeTypeRegistry()
+        registry.register(NodeTypeSpec(name: "test_echo", summary: "echo",
                                                inputs: [PortSpec("in", topic: "in", type: MessageType.text)],
                                                arguments: { w in ["node", "test_echo", w.name] }))
-        let spec = try #require(NodeTypeRegistry.spec(named: "test_echo"))
+        let spec = try #require(registry.spec(named: "test_echo"))
+        #expect(NodeTypeRegistry.shared.spec(named: "test_echo") == nil)
         #expect(try spec.arguments(NodeWiring(name: "/e", namespace: "/", type: "test_echo")) == ["node", "test_echo", "/e"])
     }
 
     @Test func sourceCommandNeedsInput() throws {
         #expect(throws: NodeWiringError.self) {
             try BuiltInNodeTypes.source.arguments(NodeWiring(name: "/cam", namespace: "/", type: "source"))
+        }
+    }
+}
+
+@Suite struct NodeWiringTests {
+    @Test func typedAccessorsNameTheNodeAndParam() throws {
+        let w = NodeWiring(name: "/det", namespace: "/", type: "detect",
+                           params: ["queries": .string("a, b"), "threshold": .int(1), "model": .bool(true)],
+                           inputs: ["image": TopicBinding(topic: "/camera/image", type: MessageType.frame, endpoint: "ipc:///x", bind: false),
+                                    "queries": TopicBinding(topic: "/q", type: MessageType.text, endpoint: nil, bind: true)])
+        #expect(try w.stringList("queries") == ["a", "b"])
+        #expect(try w.double("threshold") == 1)
+        #expect(try w.string("absent") == nil)
+        #expect(try w.input("image").endpoint == "ipc:///x")
+        #expect(throws: NodeWiringError.self) { try w.string("model") }
+        #expect(throws: NodeWiringError.self) { try w.input("queries") }
+        do {
+            _ = try w.output("detections")
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)" == "node /det: output 'detections' is not wired (outputs: )")
+        }
+        do {
+            _ = try w.int("model")
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)" == "node /det: param 'model' must be an integer, got bool \"true\"")
         }
     }
 }
