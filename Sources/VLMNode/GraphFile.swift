@@ -30,6 +30,18 @@ public struct LaunchGraphFile: Sendable, Hashable, Codable {
         enum CodingKeys: String, CodingKey {
             case name, type, pid, command, inputs, outputs, logFile = "log_file"
         }
+
+        /// Writes `"pid": null` rather than leaving the key out: readers in other languages index it.
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(type, forKey: .type)
+            try c.encode(pid, forKey: .pid)
+            try c.encode(command, forKey: .command)
+            try c.encode(inputs, forKey: .inputs)
+            try c.encode(outputs, forKey: .outputs)
+            try c.encode(logFile, forKey: .logFile)
+        }
     }
 
     public struct Topic: Sendable, Hashable, Codable {
@@ -47,6 +59,18 @@ public struct LaunchGraphFile: Sendable, Hashable, Codable {
             self.endpoint = endpoint
             self.publisher = publisher
             self.subscribers = subscribers
+        }
+
+        enum CodingKeys: String, CodingKey { case name, type, endpoint, publisher, subscribers }
+
+        /// Writes `"publisher": null` (a topic fed from outside) rather than leaving the key out.
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(type, forKey: .type)
+            try c.encode(endpoint, forKey: .endpoint)
+            try c.encode(publisher, forKey: .publisher)
+            try c.encode(subscribers, forKey: .subscribers)
         }
     }
 

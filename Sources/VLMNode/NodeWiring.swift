@@ -20,6 +20,17 @@ public struct TopicBinding: Sendable, Hashable, Codable {
         self.endpoint = endpoint
         self.bind = bind
     }
+
+    enum CodingKeys: String, CodingKey { case topic, type, endpoint, bind }
+
+    /// Writes `"endpoint": null` rather than leaving the key out: readers in other languages index it.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(topic, forKey: .topic)
+        try c.encode(type, forKey: .type)
+        try c.encode(endpoint, forKey: .endpoint)
+        try c.encode(bind, forKey: .bind)
+    }
 }
 
 /// Where a launched node came from, so it can find the graph file and its log directory.

@@ -67,6 +67,15 @@ import VLMNode
                         topics: [.init(name: topic, type: "vlm/Frame", endpoint: "ipc:///\(id).sock", publisher: "/cam", subscribers: [])])
     }
 
+    @Test func absentValuesAreWrittenAsNull() throws {
+        let topic = LaunchGraphFile.Topic(name: "/q", type: "vlm/Text", endpoint: "ipc:///q", publisher: nil, subscribers: ["/d"])
+        let json = String(decoding: try JSONEncoder().encode(topic), as: UTF8.self)
+        #expect(json.contains("\"publisher\":null"))
+        let binding = TopicBinding(topic: "/q", type: "vlm/Text", endpoint: nil, bind: true)
+        #expect(String(decoding: try JSONEncoder().encode(binding), as: UTF8.self).contains("\"endpoint\":null"))
+        #expect(try JSONDecoder().decode(TopicBinding.self, from: JSONEncoder().encode(binding)) == binding)
+    }
+
     @Test func directoryFollowsTheEnvironment() {
         #expect(GraphRegistry.directory(environment: ["VLMNODE_RUNTIME_DIR": "/a", "XDG_RUNTIME_DIR": "/b"]).path == "/a")
         #expect(GraphRegistry.directory(environment: ["XDG_RUNTIME_DIR": "/run/user/7"]).path == "/run/user/7/vlmnode")
