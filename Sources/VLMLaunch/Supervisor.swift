@@ -45,7 +45,6 @@ public final class Supervisor {
         var output: NodeOutput
         var respawns = 0
         var respawnAt: UInt64?
-        var failed = false
         var done = false
 
         init(node: LaunchGraph.Node, index: Int, output: NodeOutput) {
@@ -154,9 +153,8 @@ public final class Supervisor {
             log("started \(m.node.name) (pid \(pid))")
         } catch {
             log("\(m.node.name): \(error)")
-            m.failed = true
             m.done = true
-            if m.node.description.required || exitCode == 0 { setExit(2, "node \(m.node.name) could not be started: \(error)") }
+            setExit(2, "node \(m.node.name) could not be started: \(error)")
             beginShutdown("node \(m.node.name) could not be started")
         }
         writeGraphFile()
@@ -186,9 +184,8 @@ public final class Supervisor {
             if desc.required {
                 log("required node \(m.node.name) \(text); shutting down")
                 m.done = true
-                m.failed = !success
                 if !success { setExit(2, "required node \(m.node.name) \(text)") }
-                else { reason = "required node \(m.node.name) exited" }
+                else if exitCode == 0 { reason = "required node \(m.node.name) exited" }
                 beginShutdown(nil)
             } else if desc.respawn, m.respawns < desc.respawnMax {
                 m.respawns += 1
@@ -199,8 +196,7 @@ public final class Supervisor {
                 log("\(m.node.name) \(text)\(suffix)")
                 m.done = true
                 if !success || desc.respawn {
-                    m.failed = true
-                    if exitCode == 0 { setExit(3, "node \(m.node.name) \(text)\(suffix)") }
+                    setExit(3, "node \(m.node.name) \(text)\(suffix)")
                 }
             }
         }
@@ -216,7 +212,7 @@ public final class Supervisor {
                     log("second \(ChildProcess.signalName(Int32(sig))): killing every node now")
                     killAll()
                 } else {
-                    reason = "shut down by \(ChildProcess.signalName(Int32(sig)))"
+                    if exitCode == 0 { reason = "shut down by \(ChildProcess.signalName(Int32(sig)))" }
                     beginShutdown(ChildProcess.signalName(Int32(sig)))
                 }
             }
@@ -289,6 +285,7 @@ public final class Supervisor {
 
     // MARK: helpers
 
+    /// Keeps the most serious outcome: 2 over 3 over 4 over 0.
     private func setExit(_ code: Int32, _ why: String) {
         if exitCode == 0 || code < exitCode {
             exitCode = code

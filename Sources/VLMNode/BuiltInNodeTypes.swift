@@ -19,6 +19,8 @@ public enum BuiltInNodeTypes {
             ParamSpec("realtime", .bool, doc: "pace files at their native rate"),
             ParamSpec("start", .number, doc: "start offset in seconds"),
             ParamSpec("frames", .int, doc: "stop after N frames"),
+            ParamSpec("threads", .int, doc: "FFmpeg decoder threads (0: one per core)"),
+            ParamSpec("input_options", .stringList, doc: "KEY=VALUE options for the demuxer/device/protocol"),
         ],
         arguments: { wiring in
             guard let input = wiring.params["input"]?.stringValue else {
@@ -29,9 +31,10 @@ public enum BuiltInNodeTypes {
                 args += ["--topic", image.topic]
                 if let endpoint = image.endpoint { args += ["--bind", endpoint] }
             }
-            for key in ["fps", "size", "encoding", "start", "frames"] {
+            for key in ["fps", "size", "encoding", "start", "frames", "threads"] {
                 if let value = wiring.params[key] { args += ["--\(key)", value.description] }
             }
+            for option in wiring.params["input_options"]?.stringListValue ?? [] { args += ["--input-option", option] }
             if wiring.params["loop"]?.boolValue == true { args.append("--loop") }
             if let realtime = wiring.params["realtime"]?.boolValue { args.append(realtime ? "--realtime" : "--no-realtime") }
             return args

@@ -91,7 +91,7 @@ let invalidCases: [InvalidCase] = [
             <param name="fsp" value="3"/>
           </node>
         </launch>
-        """, "DIR/main.launch:4: node '/cam': type 'source' has no param 'fsp' (params: input, fps, size, encoding, loop, realtime, start, frames)"),
+        """, "DIR/main.launch:4: node '/cam': type 'source' has no param 'fsp' (params: input, fps, size, encoding, loop, realtime, start, frames, threads, input_options)"),
     InvalidCase("missing required param", "<launch>\n  <node name=\"cam\" type=\"source\"/>\n</launch>\n",
                 "DIR/main.launch:2: node '/cam': type 'source' needs param 'input'"),
     InvalidCase("param value not of its declared type", "<launch>\n  <node name=\"a\" type=\"exec\" args=\"true\">\n    <param name=\"n\" value=\"x\" type=\"int\"/>\n  </node>\n</launch>\n",

@@ -232,6 +232,7 @@ let validCases: [ValidCase] = [
             <param name="fps" value="10"/>
             <param name="loop" value="true"/>
             <param name="realtime" value="false"/>
+            <param name="input_options" value="[video_size=1280x720, input_format=mjpeg]"/>
           </node>
         </launch>
         """) { g, files in
@@ -239,7 +240,8 @@ let validCases: [ValidCase] = [
         #expect(cam.description.respawn && cam.description.respawnDelay == 0.5 && cam.description.respawnMax == 3)
         let argv = try g.commandLine(for: cam, vlmnodeExecutable: "/bin/vlmnode")
         #expect(argv == ["/bin/vlmnode", "source", "lavfi:testsrc=size=320x240:rate=30", "--topic", "/camera/image",
-                         "--bind", "ipc://\(files.runtime)/t/camera_image.sock", "--fps", "10", "--loop", "--no-realtime"])
+                         "--bind", "ipc://\(files.runtime)/t/camera_image.sock", "--fps", "10",
+                         "--input-option", "video_size=1280x720", "--input-option", "input_format=mjpeg", "--loop", "--no-realtime"])
     },
     ValidCase("env at launch, group and node level reaches the node", """
         <launch>
