@@ -102,6 +102,10 @@ public final class Supervisor {
             managed.append(m)
         }
         log("launch \(graph.launchID): \(managed.count) nodes, graph file \(paths.graphFile.path), logs in \(paths.logDirectory.path)")
+        for topic in graph.topics {
+            let from = topic.publisher ?? "(outside)"
+            log("topic \(topic.name) (\(topic.type)) at \(topic.endpoint ?? "-"): \(from) -> \(topic.subscribers.joined(separator: ", "))")
+        }
         writeGraphFile()
         GraphRegistry.makeCurrent(paths.graphFile, in: paths.registryDirectory)
 

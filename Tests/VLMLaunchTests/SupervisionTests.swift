@@ -39,10 +39,15 @@ func launchDir(_ main: String) throws -> LaunchFiles {
                   <input name="chatter" topic="/chatter" type="vlm/Text"/>
                 </node>
               </group>
+              <node name="quiet" type="exec" args="sh -c 'echo only in the log; exec sleep 60'" output="log"/>
             </launch>
             """)
         let launcher = try RunningLauncher(file: files.main, runtime: files.runtime)
-        #expect(poll(timeout: 10) { launcher.stdout.contains("[ears/listener] pid listener") && launcher.stdout.contains("[talker] to stderr") })
+        let quietLog = launcher.logDir + "/quiet.log"
+        #expect(poll(timeout: 10) {
+            launcher.stdout.contains("[ears/listener] pid listener") && launcher.stdout.contains("[talker] to stderr")
+                && ((try? String(contentsOfFile: quietLog, encoding: .utf8))?.contains("only in the log\n") ?? false)
+        })
         let graph = try #require(launcher.graph)
         let endpoint = try #require(graph.topic(named: "/chatter")?.endpoint)
         #expect(endpoint == "ipc://\(files.runtime)/\(launcher.launchID)/chatter.sock")
@@ -50,13 +55,15 @@ func launchDir(_ main: String) throws -> LaunchFiles {
         #expect(graph.topic(named: "/chatter")?.subscribers == ["/ears/listener"])
         #expect(GraphRegistry.lookup(topic: "/chatter", environment: ["VLMNODE_RUNTIME_DIR": files.runtime])?.endpoint == endpoint)
         let pids = graph.nodes.compactMap(\.pid)
-        #expect(pids.count == 2)
+        #expect(pids.count == 3)
 
         launcher.signal(SIGINT)
         let status = launcher.waitExit(timeout: 5)
         #expect(status == 0)
         let out = launcher.stdout
         #expect(out.contains("[talker] hello from talker\n"))
+        #expect(!out.contains("only in the log"))
+        #expect(launcher.stderr.contains("[launch] topic /chatter (vlm/Text) at \(endpoint): /talker -> /ears/listener\n"))
         #expect(out.contains("[talker] no newline at the end\n"))
         #expect(out.contains("[ears/listener] wired /ears/listener /ears/listener /chatter vlm/Text \(endpoint) False 2.5\n"))
         let log = try String(contentsOfFile: launcher.logDir + "/talker.log", encoding: .utf8)
