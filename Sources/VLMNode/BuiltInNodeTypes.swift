@@ -1,8 +1,9 @@
 import Foundation
 
-/// The node types vlmnode ships. Plugin nodes (`detect`, `video`, `ground`, `record`) are started as
-/// `vlmnode node <type>` and read everything from `VLMNODE_WIRING`; `source` is started through its
-/// command-line options (issue 2), so it also runs without a launcher.
+/// The node types vlmnode ships. Plugin nodes (`detect`, `video`, `ground`) are started as
+/// `vlmnode node <type>` and read everything from `VLMNODE_WIRING`; `source` and `record` are started
+/// through their own command-line options, so they also run without a launcher (and still get the
+/// wiring in the environment).
 public enum BuiltInNodeTypes {
     public static let all: [NodeTypeSpec] = [source, detect, video, ground, record]
 
@@ -93,7 +94,9 @@ public enum BuiltInNodeTypes {
         ],
         arguments: { _ in ["node", "ground"] })
 
-    /// MCAP recorder: subscribes to every topic listed in `topics`.
+    /// MCAP recorder: subscribes to every topic listed in `topics`; started as
+    /// `vlmnode record -o FILE TOPIC…` with resolved topic names, whose endpoints it finds in
+    /// `VLMNODE_WIRING` (inputs keyed by the topic as written) or the launch's graph file.
     public static let record = NodeTypeSpec(
         name: "record", summary: "record topics to an MCAP file",
         params: [
@@ -101,5 +104,10 @@ public enum BuiltInNodeTypes {
             ParamSpec("output", .string, required: true, doc: "MCAP file path"),
         ],
         dynamicInputsParam: "topics",
-        arguments: { _ in ["node", "record"] })
+        arguments: { wiring in
+            guard let output = wiring.params["output"]?.stringValue else {
+                throw NodeWiringError("node \(wiring.name): parameter 'output' is required")
+            }
+            return ["record", "-o", output] + wiring.inputs.values.map(\.topic).sorted()
+        })
 }

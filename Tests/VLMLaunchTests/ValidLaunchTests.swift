@@ -222,8 +222,10 @@ let validCases: [ValidCase] = [
           </group>
         </launch>
         """) { g, _ in
-        #expect(g.node("/bag/rec")?.inputs["/camera/image"]?.topic == "/camera/image")
+        let rec = try #require(g.node("/bag/rec"))
+        #expect(rec.inputs["/camera/image"]?.topic == "/camera/image")
         #expect(g.topic("/camera/image")?.subscribers == ["/bag/rec"])
+        #expect(try g.commandLine(for: rec, vlmnodeExecutable: "vlmnode") == ["vlmnode", "record", "-o", "out.mcap", "/camera/image"])
     },
     ValidCase("source command line from params and wiring", """
         <launch>
