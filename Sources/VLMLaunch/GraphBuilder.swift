@@ -139,6 +139,17 @@ public struct GraphBuilder {
         }
         for i in nodes.indices {
             fillEndpoints(in: &nodes[i], topics: topics, errors: &errors)
+            // A built-in's command line must be buildable now, not fail after other nodes started
+            // (checked last, so a missing param is reported once, by the param check).
+            if errors.isEmpty, let spec = nodes[i].spec {
+                let node = nodes[i]
+                do {
+                    _ = try spec.arguments(NodeWiring(name: node.name, namespace: node.description.namespace, type: node.type,
+                                                      params: node.params, inputs: node.inputs, outputs: node.outputs))
+                } catch {
+                    errors.append(LaunchError("\(error)", at: node.description.location))
+                }
+            }
         }
         if !errors.isEmpty {
             throw LaunchValidationError(errors)
