@@ -30,7 +30,8 @@ let package = Package(
         .target(name: "VLMMedia", dependencies: ["CFFmpeg"]),
         .target(name: "VLMCore", dependencies: ["CBLAS"], swiftSettings: fastMath),
         .target(name: "VLMNode", dependencies: ["VLMBus", "VLMCore"]),
-        .target(name: "VLMLaunch", dependencies: ["VLMNode"]),
+        .target(name: "CVLMProcess"),
+        .target(name: "VLMLaunch", dependencies: ["VLMNode", "CVLMProcess"]),
         .target(name: "VLMRecord", dependencies: ["VLMBus"]),
 
         // Plugin nodes: a VLMCore model + VLMNode wiring + their messages.

@@ -9,5 +9,7 @@ struct VLMNodeCommand: AsyncParsableCommand {
         subcommands: [
             GroundCommand.self,
             BenchCommand.self,
+            LaunchCommand.self,
+            GraphCommand.self,
         ])
 }

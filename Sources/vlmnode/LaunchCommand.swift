@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import VLMLaunch
+
+/// `vlmnode launch FILE [name:=value…] [--check]`: parse, expand, validate, then run and supervise.
+struct LaunchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "launch",
+        abstract: "Start and supervise a graph of nodes from a launch file (docs/launch.md).",
+        discussion: """
+            Exit status: 0 clean shutdown, 1 launch file error (nothing started), 2 a required node \
+            failed or a node could not start, 3 a node failed, 4 a node had to be SIGKILLed at shutdown.
+            """)
+
+    @Argument(help: "The launch file.")
+    var file: String
+
+    @Argument(help: "Arg overrides, name:=value.")
+    var overrides: [String] = []
+
+    @Flag(help: "Parse, expand and validate only; print the graph and start nothing.")
+    var check = false
+
+    @Option(help: "Seconds between SIGINT and SIGKILL when stopping nodes.")
+    var shutdownTimeout: Double = 3
+
+    @Option(help: "Directory for per-node log files (default: ~/.local/state/vlmnode/log/<launch id>).")
+    var logDir: String?
+
+    @Option(help: "Launch id (default: <file stem>-<pid>); names the graph file and socket directory.")
+    var launchID: String?
+
+    func run() throws {
+        if let launchID, launchID.isEmpty || !launchID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
+            printError("--launch-id '\(launchID)' may only use letters, digits, '_' and '-'")
+            throw ExitCode(1)
+        }
+        let paths = LaunchPaths(file: file, launchID: launchID, logDirectory: logDir.map { URL(fileURLWithPath: $0) })
+        let graph: LaunchGraph
+        do {
+            graph = try LaunchLoader.load(file: file, overrides: try LaunchLoader.parseOverrides(overrides), paths: paths)
+        } catch {
+            printError(error)
+            throw ExitCode(1)
+        }
+        let executable = CurrentExecutable.path
+        if check {
+            print(GraphRender.text(graph, vlmnodeExecutable: executable), terminator: "")
+            return
+        }
+        guard shutdownTimeout >= 0, shutdownTimeout.isFinite else {
+            printError("--shutdown-timeout must be a non-negative number of seconds")
+            throw ExitCode(1)
+        }
+        var options = SupervisorOptions(vlmnodeExecutable: executable, paths: paths)
+        options.shutdownTimeout = shutdownTimeout
+        // Each node's parent-death signal is tied to the thread that spawned it: supervise on a
+        // thread of our own that lives exactly as long as the launch.
+        let settings = options
+        let box = OutcomeBox()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            do { box.result = .success(try Supervisor(graph: graph, options: settings).run()) }
+            catch { box.result = .failure(error) }
+            done.signal()
+        }
+        thread.stackSize = 1 << 22
+        thread.start()
+        done.wait()
+        switch box.result {
+        case .success(let outcome)?:
+            if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+        case .failure(let error)?:
+            printError(error)
+            throw ExitCode(2)
+        case nil:
+            throw ExitCode(2)
+        }
+    }
+}
+
+private final class OutcomeBox: @unchecked Sendable {
+    var result: Result<LaunchOutcome, Error>?
+}
+
+/// The running `vlmnode` binary: built-in nodes are started as `<this binary> source …`.
+enum CurrentExecutable {
+    static var path: String {
+        if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return resolved }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+    }
+}
+
+/// One line on stderr, prefixed with the program name.
+func printError(_ error: Any) {
+    FileHandle.standardError.write(Data("vlmnode: \(error)\n".utf8))
+}
