@@ -25,8 +25,8 @@ struct ImageProcessorBehaviourTests {
     @Test func badConfigsNameTheProblem() throws {
         #expect(throws: ImageProcessorConfigError.self) { try Self.parse(#"{"size": 224}"#) }
         do {
-            _ = try Self.parse(#"{"image_processor_type": "CLIPImageProcessor", "resample": 0}"#)
-            Issue.record("nearest accepted")
+            _ = try Self.parse(#"{"image_processor_type": "CLIPImageProcessor", "resample": 6}"#)
+            Issue.record("MKS2013 accepted")
         } catch let error as ImageProcessorConfigError {
             #expect(error.description.contains("resample") && error.description.contains("test.json"))
         }
@@ -66,7 +66,7 @@ struct ImageProcessorBehaviourTests {
 
     @Test func resizeEdgeCases() {
         let gray = RGBImage(width: 3, height: 2, pixels: [UInt8](repeating: 77, count: 18))
-        for filter in ResampleFilter.allCases where filter != .nearest {
+        for filter in ResampleFilter.allCases {
             // A constant image stays constant at any size (weights are normalised).
             for (w, h) in [(1, 1), (7, 5), (2, 9), (3, 2)] {
                 let out = PILResize.resize(gray, width: w, height: h, filter: filter)

@@ -30,7 +30,7 @@ struct ImageProcessorParityTests {
     }
 
     static let caseNames = ["clip-hub", "clip-tiny", "clip-cropbig", "clip-nocrop-pad", "owlvit-hub", "owlvit-tiny",
-                            "xclip-hub", "xclip-tiny", "clipseg-hub", "clipseg-tiny", "vit-lanczos", "vit-box", "vit-hamming",
+                            "xclip-hub", "xclip-tiny", "clipseg-hub", "clipseg-tiny", "vit-lanczos", "vit-box", "vit-hamming", "vit-nearest",
                             "owlvit-wide", "vit-wide"]
 
     @Test func everyReferenceCaseIsTested() {

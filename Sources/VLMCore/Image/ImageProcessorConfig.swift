@@ -138,8 +138,8 @@ public struct ImageProcessorConfig: Sendable, Equatable {
         if let v = try triple("image_mean") { c.imageMean = v }
         if let v = try triple("image_std") { c.imageStd = v }
         if let v = o["resample"], !(v is NSNull) {
-            guard let n = v as? NSNumber, let f = ResampleFilter(rawValue: n.intValue), f != .nearest else {
-                throw fail("\"resample\" \(v) is not a supported PIL filter (1 lanczos, 2 bilinear, 3 bicubic, 4 box, 5 hamming)")
+            guard let n = v as? NSNumber, let f = ResampleFilter(rawValue: n.intValue) else {
+                throw fail("\"resample\" \(v) is not a supported PIL filter (0 nearest, 1 lanczos, 2 bilinear, 3 bicubic, 4 box, 5 hamming)")
             }
             c.resample = f
         }

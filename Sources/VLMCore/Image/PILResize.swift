@@ -101,12 +101,12 @@ public enum PILResize {
         return s < 0 ? 0 : (s > 255 ? 255 : UInt8(truncatingIfNeeded: s))
     }
 
-    /// Resizes to `width` x `height`; the same size returns the image unchanged, as Pillow does.
-    /// `.nearest` is not supported here (Pillow uses an affine transform for it) and traps.
+    /// Resizes to `width` x `height` (both > 0); the same size returns the image unchanged, as
+    /// Pillow does.
     public static func resize(_ image: RGBImage, width: Int, height: Int, filter: ResampleFilter) -> RGBImage {
         precondition(width > 0 && height > 0, "PILResize: target \(width)x\(height) must be positive")
-        precondition(filter != .nearest, "PILResize: nearest resampling is not supported")
         if width == image.width && height == image.height { return image }
+        if filter == .nearest { return nearest(image, width: width, height: height) }
         let vertical = coefficients(inSize: image.height, outSize: height, filter: filter)
         if width == image.width {
             return RGBImage(width: width, height: height, pixels: verticalPass(
@@ -136,6 +136,33 @@ public enum PILResize {
     /// pairs (bilinear and bicubic, no exception): height reduced and (h - H) > 2 (w - W).
     static func verticalFirst(inWidth w: Int, inHeight h: Int, width W: Int, height H: Int) -> Bool {
         H < h && (h - H) > 2 * (w - W)
+    }
+
+    /// Pillow's NEAREST resize (Geometry.c ImagingScaleAffine): source positions advance by
+    /// in/out in double, starting at half a step, truncated.
+    static func nearest(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+        let ax = Double(Float(image.width)) / Double(width), ay = Double(Float(image.height)) / Double(height)
+        var xs = [Int](repeating: 0, count: width)
+        var xo = ax * 0.5
+        for x in 0..<width {
+            xs[x] = min(Int(xo), image.width - 1)
+            xo += ax
+        }
+        var out = [UInt8](repeating: 0, count: width * height * 3)
+        var yo = ay * 0.5
+        image.pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<height {
+                    let row = min(Int(yo), image.height - 1) * image.width * 3
+                    for x in 0..<width {
+                        let s = row + xs[x] * 3, d = (y * width + x) * 3
+                        dst[d] = src[s]; dst[d + 1] = src[s + 1]; dst[d + 2] = src[s + 2]
+                    }
+                    yo += ay
+                }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: out)
     }
 
     private static func horizontalPass(_ input: [UInt8], inWidth: Int, rows: Range<Int>, coeffs: Coefficients,
