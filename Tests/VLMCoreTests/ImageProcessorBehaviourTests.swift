@@ -45,6 +45,18 @@ struct ImageProcessorBehaviourTests {
         }
     }
 
+    @Test func modelTypePicksTheClassWhenTheFileNamesNone() throws {
+        let dir = try makeTemporaryDirectory("processor-model-type")
+        try #"{"size": 224, "crop_size": 224}"#.write(to: dir.appendingPathComponent("preprocessor_config.json"),
+                                                    atomically: true, encoding: .utf8)
+        #expect(throws: ImageProcessorConfigError.self) { try ImageProcessorConfig.load(folder: dir) }
+        try #"{"model_type": "xclip"}"#.write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        let xclip = try ImageProcessorConfig.load(folder: dir)
+        #expect(xclip.processorClass == "CLIPImageProcessor" && xclip.size == .shortestEdge(224))
+        try #"{"model_type": "owlvit"}"#.write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        #expect(try ImageProcessorConfig.load(folder: dir).size == .exact(height: 224, width: 224))
+    }
+
     @Test func shortestEdgeSizesTruncateLikePython() {
         // int(224 * 37 / 29) = 285; portrait keeps width as the short side.
         #expect(ImageProcessor.resizedSize(height: 29, width: 37, size: .shortestEdge(224)) == (224, 285))

@@ -74,15 +74,19 @@ public struct ImageProcessorConfig: Sendable, Equatable {
         let fm = FileManager.default
         let old = folder.appendingPathComponent("preprocessor_config.json")
         let new = folder.appendingPathComponent("processor_config.json")
+        // Without a type in the file, transformers picks the class from config.json's model_type.
+        let modelConfig = folder.appendingPathComponent("config.json")
+        let modelType = fm.fileExists(atPath: modelConfig.path)
+            ? (try? readObject(modelConfig))?["model_type"] as? String : nil
         if fm.fileExists(atPath: old.path) {
-            return try parse(object: readObject(old), file: old.path)
+            return try parse(object: readObject(old), file: old.path, modelType: modelType)
         }
         if fm.fileExists(atPath: new.path) {
             let root = try readObject(new)
             guard let nested = root["image_processor"] as? [String: Any] else {
                 throw ImageProcessorConfigError(file: new.path, reason: "no \"image_processor\" object")
             }
-            return try parse(object: nested, file: new.path)
+            return try parse(object: nested, file: new.path, modelType: modelType)
         }
         throw ImageProcessorConfigError(
             file: folder.path, reason: "no image processor config: looked for preprocessor_config.json, processor_config.json")
@@ -98,11 +102,20 @@ public struct ImageProcessorConfig: Sendable, Equatable {
         return object
     }
 
-    /// Parses one processor object (the flat file, or the nested `image_processor`).
-    public static func parse(object o: [String: Any], file: String) throws -> ImageProcessorConfig {
+    /// transformers 5's AutoImageProcessor class per model_type, for files that name no class.
+    static let classForModelType = ["clip": "CLIPImageProcessor", "owlvit": "OwlViTImageProcessor",
+                                    "xclip": "CLIPImageProcessor", "clipseg": "ViTImageProcessor",
+                                    "videomae": "VideoMAEImageProcessor", "vit": "ViTImageProcessor"]
+
+    /// Parses one processor object (the flat file, or the nested `image_processor`); `modelType`
+    /// (config.json) picks the class when the object names none.
+    public static func parse(object o: [String: Any], file: String, modelType: String? = nil) throws -> ImageProcessorConfig {
         func fail(_ reason: String) -> ImageProcessorConfigError { ImageProcessorConfigError(file: file, reason: reason) }
         let rawType = (o["image_processor_type"] as? String) ?? (o["feature_extractor_type"] as? String)
-        guard let rawType else { throw fail("neither image_processor_type nor feature_extractor_type is set") }
+            ?? modelType.flatMap { classForModelType[$0] }
+        guard let rawType else {
+            throw fail("neither image_processor_type nor feature_extractor_type is set (and no known model_type in config.json)")
+        }
         var name = rawType.replacingOccurrences(of: "FeatureExtractor", with: "ImageProcessor")
         for suffix in ["Fast", "Pil"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
         guard let (defaults, square) = defaults(for: name) else {
