@@ -12,7 +12,9 @@ struct TokenizerParityTests {
         let cases: [String: [String: Any]]
 
         static let shared: Reference = {
-            let url = Fixtures.url("tokenizer/reference.json")
+            // VLMNODE_TOKENIZER_REFERENCE: a larger file from Scripts/fixtures/tokenizer_stress.py.
+            let url = ProcessInfo.processInfo.environment["VLMNODE_TOKENIZER_REFERENCE"].map(URL.init(fileURLWithPath:))
+                ?? Fixtures.url("tokenizer/reference.json")
             let root = try! JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
             return Reference(strings: root["strings"] as! [String], cases: root["cases"] as! [String: [String: Any]])
         }()

@@ -43,16 +43,76 @@ enum CLIPTextSplitter {
 
     // MARK: normalizer
 
-    /// Unicode scalars of `text` (NFC when not ASCII).
-    static func scalars(_ text: Substring, nfc: Bool) -> [UInt32] {
-        let isASCII = text.utf8.allSatisfy { $0 < 0x80 }
-        if isASCII || !nfc { return text.unicodeScalars.map(\.value) }
-        return String(text).precomposedStringWithCanonicalMapping.unicodeScalars.map(\.value)
+    /// NFC as `tokenizers` computes it. Its tables are Unicode 9.0 (measured: every code point with a
+    /// canonical combining class or decomposition assigned up to 9.0 is handled, none from 10.0 on),
+    /// so a newer mark is an inert starter there. Normalisation data of assigned characters never
+    /// changes (Unicode stability policy), so NFC of the runs between such characters, with the
+    /// characters kept as they are, equals the old NFC exactly; Foundation does the runs.
+    static func nfc(_ input: ArraySlice<UInt32>) -> [UInt32] {
+        // Nothing below U+0300 decomposes or composes with what follows.
+        if input.allSatisfy({ $0 < 0x300 }) { return Array(input) }
+        var out: [UInt32] = []
+        out.reserveCapacity(input.count)
+        var run = String.UnicodeScalarView()
+        func flush() {
+            guard !run.isEmpty else { return }
+            out.append(contentsOf: String(run).precomposedStringWithCanonicalMapping.unicodeScalars.map(\.value))
+            run = String.UnicodeScalarView()
+        }
+        var hasJamo = false
+        for c in input {
+            guard let scalar = Unicode.Scalar(c) else { continue }
+            let jamo = isJamo(c)
+            hasJamo = hasJamo || jamo
+            if c >= 0x300, jamo || isNewerThanUnicode9(scalar) {
+                flush()
+                out.append(c)
+            } else {
+                run.append(scalar)
+            }
+        }
+        flush()
+        return hasJamo ? composeHangul(out) : out
+    }
+
+    /// Conjoining jamo are kept away from Foundation, whose NFC composes out-of-range jamo pairs
+    /// (e.g. U+1113 U+1166) into U+FFFD; they are composed here with UAX #15's arithmetic.
+    @inline(__always)
+    private static func isJamo(_ c: UInt32) -> Bool {
+        (0x1100...0x11FF).contains(c) || (0xA960...0xA97F).contains(c) || (0xD7B0...0xD7FF).contains(c)
+    }
+
+    /// Canonical composition of adjacent L+V and LV+T (jamo are starters: nothing else interacts).
+    static func composeHangul(_ s: [UInt32]) -> [UInt32] {
+        let sBase: UInt32 = 0xAC00, lBase: UInt32 = 0x1100, vBase: UInt32 = 0x1161, tBase: UInt32 = 0x11A7
+        let lCount: UInt32 = 19, vCount: UInt32 = 21, tCount: UInt32 = 28
+        var out: [UInt32] = []
+        out.reserveCapacity(s.count)
+        for c in s {
+            if let last = out.last {
+                if last >= lBase && last < lBase + lCount && c >= vBase && c < vBase + vCount {
+                    out[out.count - 1] = sBase + ((last - lBase) * vCount + (c - vBase)) * tCount
+                    continue
+                }
+                if last >= sBase && last < sBase + lCount * vCount * tCount && (last - sBase) % tCount == 0
+                    && c > tBase && c < tBase + tCount {
+                    out[out.count - 1] = last + (c - tBase)
+                    continue
+                }
+            }
+            out.append(c)
+        }
+        return out
+    }
+
+    private static func isNewerThanUnicode9(_ scalar: Unicode.Scalar) -> Bool {
+        guard let age = scalar.properties.age else { return true }  // unassigned: inert everywhere
+        return age.major > 9 || (age.major == 9 && age.minor > 0)
     }
 
     /// NFC -> whitespace runs to one space -> lowercase (per scalar, as Rust's char::to_lowercase).
-    static func normalize(_ text: Substring) -> [UInt32] {
-        let input = scalars(text, nfc: true)
+    static func normalize(_ text: ArraySlice<UInt32>) -> [UInt32] {
+        let input = nfc(text)
         var out: [UInt32] = []
         out.reserveCapacity(input.count)
         var inSpace = false

@@ -97,9 +97,9 @@ public final class CLIPTokenizer: Sendable {
     /// Ids of `text` without bos/eos.
     public func tokenize(_ text: String) -> [Int32] {
         var ids: [Int32] = []
-        let raw = CLIPTextSplitter.scalars(Substring(text), nfc: false)
+        let raw = text.unicodeScalars.map(\.value)
         AddedTokenMatcher.split(raw, rawAdded, emitToken: { ids.append($0) }) { start, end in
-            let normalized = CLIPTextSplitter.normalize(Self.substring(raw, start, end))
+            let normalized = CLIPTextSplitter.normalize(raw[start..<end])
             AddedTokenMatcher.split(normalized, normalizedAdded, emitToken: { ids.append($0) }) { s, e in
                 let part = Array(normalized[s..<e])
                 var bytes: [UInt8] = []
@@ -141,12 +141,6 @@ public final class CLIPTokenizer: Sendable {
             }
         }
         return TokenizedBatch(inputIds: rows, attentionMask: masks)
-    }
-
-    private static func substring(_ scalars: [UInt32], _ start: Int, _ end: Int) -> Substring {
-        var s = String.UnicodeScalarView()
-        for c in scalars[start..<end] { s.append(Unicode.Scalar(c)!) }
-        return Substring(String(s))
     }
 
     @inline(__always)
