@@ -73,3 +73,23 @@ struct TokenizerBehaviourTests {
         #expect(CLIPTextSplitter.kind(0x0301) == 0)  // combining acute
     }
 }
+
+/// The byte-level vocab.json / merges.txt parsers agree with JSONSerialization and refuse junk.
+struct VocabFastParseTests {
+    @Test func parsesEscapesLikeJSONSerialization() throws {
+        let text = #"{ "a\u00e9\ud83d\ude00": 1, "x\"y\\z\/": 2, "\n\t": 3, "plain</w>": 49407 }"#
+        let fast = try #require(VocabFastParse.stringIntObject(Data(text.utf8)))
+        let slow = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Int]
+        #expect(fast.mapValues(Int.init) == slow)
+        #expect(VocabFastParse.stringIntObject(Data(#"{"a": 1.5}"#.utf8)) == nil)
+        #expect(VocabFastParse.stringIntObject(Data(#"{"a": 1"#.utf8)) == nil)
+        #expect(VocabFastParse.stringIntObject(Data(#"["a"]"#.utf8)) == nil)
+    }
+
+    @Test func mergesSkipVersionAndBlankLinesAndRefuseBadLines() throws {
+        let merges = try #require(VocabFastParse.merges(Data("#version: 0.2\r\ni n\r\nt h</w>\n\n".utf8)))
+        #expect(merges.map { [$0.0, $0.1] } == [["i", "n"], ["t", "h</w>"]])
+        #expect(VocabFastParse.merges(Data("a b c\n".utf8)) == nil)
+        #expect(VocabFastParse.merges(Data("ab\n".utf8)) == nil)
+    }
+}

@@ -50,6 +50,7 @@ enum TokenizerFiles {
     }
 
     static func readVocab(_ url: URL) throws -> [String: Int32] {
+        if let data = try? Data(contentsOf: url), let vocab = VocabFastParse.stringIntObject(data) { return vocab }
         guard let dict = try readJSON(url) as? [String: Any] else {
             throw TokenizerError.badFile(url.path, "expected an object of token -> id")
         }
@@ -70,6 +71,8 @@ enum TokenizerFiles {
 
     /// merges.txt: an optional "#version" line, then "left right" per line.
     static func readMerges(_ url: URL) throws -> [(String, String)] {
+        if let data = try? Data(contentsOf: url), let merges = VocabFastParse.merges(data) { return merges }
+        // Slow path: only to name the offending line.
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
             throw TokenizerError.badFile(url.path, "cannot be read as UTF-8")
         }
