@@ -41,6 +41,19 @@ struct TokenizerBehaviourTests {
         #expect(Self.clip.encode("hello!") == [49406, 3306, 256, 49407])
     }
 
+    @Test func tokenizerJSONPaddingDoesNotOverrideTheDefaultPadToken() throws {
+        // transformers 5 takes pad from the config or CLIPTokenizer's default, not tokenizer.json.
+        let dir = try makeTemporaryDirectory("tokenizer-json-padding")
+        var json = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: Fixtures.url("tokenizer/tiny/tokenizer.json"))) as! [String: Any]
+        json["padding"] = ["strategy": ["Fixed": 16], "pad_id": 0, "pad_token": "!"]
+        try JSONSerialization.data(withJSONObject: json).write(to: dir.appendingPathComponent("tokenizer.json"))
+        let tokenizer = try CLIPTokenizer(folder: dir)
+        #expect(tokenizer.padTokenId == tokenizer.vocab["<|endoftext|>"])
+        #expect(tokenizer.modelMaxLength == nil)
+        #expect(tokenizer(["a"]).inputIds[0].count == 3)  // no max length anywhere: .maxLength pads like .longest
+    }
+
     @Test func missingVocabularyNamesFolderAndFiles() throws {
         let dir = try makeTemporaryDirectory("tokenizer-empty")
         #expect(throws: TokenizerError.missingFiles(folder: dir.path, lookedFor: ["tokenizer.json", "vocab.json + merges.txt"])) {

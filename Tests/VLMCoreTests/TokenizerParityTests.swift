@@ -44,7 +44,7 @@ struct TokenizerParityTests {
         ("bpe", ["vocab.json", "merges.txt"]), ("json", ["tokenizer.json"]),
     ]
 
-    @Test(arguments: ["clip", "owlvit", "plain"])
+    @Test(arguments: ["clip", "owlvit", "plain", "padonly"])
     func paddedIdsMatchTransformersOnEveryString(caseName: String) throws {
         let ref = Reference.shared
         for layout in Self.layouts {
@@ -66,7 +66,7 @@ struct TokenizerParityTests {
         }
     }
 
-    @Test(arguments: ["clip", "owlvit", "plain"])
+    @Test(arguments: ["clip", "owlvit", "plain", "padonly"])
     func unpaddedAndLongestMatchTransformers(caseName: String) throws {
         let ref = Reference.shared
         let tokenizer = try CLIPTokenizer(folder: Self.folder(case: caseName, files: ["vocab.json", "merges.txt"]))

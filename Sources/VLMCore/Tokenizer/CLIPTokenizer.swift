@@ -54,15 +54,7 @@ public final class CLIPTokenizer: Sendable {
         var spec = TokenizerSpec()
         spec.vocab = try TokenizerFiles.readVocab(vocabFile)
         spec.merges = try TokenizerFiles.readMerges(mergesFile)
-        let config = try configFolder.map { try TokenizerConfig.load(folder: $0) } ?? TokenizerConfig()
-        if config.specials.isEmpty {  // transformers' CLIPTokenizer defaults
-            for (role, content) in [("bos_token", spec.bos), ("eos_token", spec.eos), ("unk_token", spec.unk),
-                                    ("pad_token", spec.pad)] {
-                var c = config
-                c.specials = [(role, AddedToken(content: content, id: -1, normalized: false))]
-                c.apply(to: &spec, fromJSON: false)
-            }
-        }
+        let config = try configFolder.map { try TokenizerConfig.load(folder: $0) } ?? TokenizerConfig.defaults()
         config.apply(to: &spec, fromJSON: false)
         spec.modelMaxLength = config.modelMaxLength
         try self.init(spec: spec, source: mergesFile.path)
@@ -72,7 +64,7 @@ public final class CLIPTokenizer: Sendable {
     public convenience init(tokenizerFile: URL, configFolder: URL?) throws {
         var spec = TokenizerSpec()
         try TokenizerFiles.readTokenizerJSON(tokenizerFile, into: &spec)
-        let config = try configFolder.map { try TokenizerConfig.load(folder: $0) } ?? TokenizerConfig()
+        let config = try configFolder.map { try TokenizerConfig.load(folder: $0) } ?? TokenizerConfig.defaults()
         config.apply(to: &spec, fromJSON: true)
         spec.modelMaxLength = config.modelMaxLength
         try self.init(spec: spec, source: tokenizerFile.path)

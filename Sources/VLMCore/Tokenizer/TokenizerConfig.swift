@@ -6,9 +6,25 @@ struct TokenizerConfig {
     /// transformers' SPECIAL_TOKENS_ATTRIBUTES order; a later one redefines an earlier one's flags.
     static let attributes = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"]
 
+    /// CLIPTokenizer's constructor defaults, used for roles the files leave out (they win over
+    /// tokenizer.json's padding.pad_token too, as in transformers 5).
+    static let clipDefaults = ["bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>",
+                               "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>"]
+
     var specials: [(attribute: String, token: AddedToken)] = []
     var decoder: [AddedToken] = []
     var modelMaxLength: Int? = nil
+
+    /// Only CLIPTokenizer's defaults (no config files).
+    static func defaults() -> TokenizerConfig {
+        var config = TokenizerConfig()
+        for attribute in attributes {
+            if let content = clipDefaults[attribute] {
+                config.specials.append((attribute, AddedToken(content: content, id: -1, normalized: false)))
+            }
+        }
+        return config
+    }
 
     static func load(folder: URL) throws -> TokenizerConfig {
         var config = TokenizerConfig()
@@ -42,7 +58,7 @@ struct TokenizerConfig {
             for (key, value) in map where attributes.contains(key) { values[key] = value }
         }
         for attribute in attributes {
-            guard let value = values[attribute] else { continue }
+            guard let value = values[attribute] ?? clipDefaults[attribute] else { continue }
             if let s = value as? String {
                 config.specials.append((attribute, AddedToken(content: s, id: -1, normalized: false)))
             } else if let dict = value as? [String: Any], let token = addedToken(dict, id: -1) {

@@ -88,8 +88,10 @@ enum TokenizerFiles {
         return merges
     }
 
-    /// tokenizer.json: model.vocab, model.merges ("a b" strings or [a, b] pairs), added_tokens,
-    /// post_processor (RobertaProcessing / TemplateProcessing), padding.pad_token.
+    /// tokenizer.json: model.vocab, model.merges ("a b" strings or [a, b] pairs), added_tokens (with
+    /// their flags), post_processor (RobertaProcessing / TemplateProcessing: bos/eos names). Its
+    /// normalizer, pre_tokenizer and padding are ignored, as transformers 5's CLIPTokenizer does
+    /// (it rebuilds CLIP's pipeline and takes pad from the config or its default; both checked).
     static func readTokenizerJSON(_ url: URL, into spec: inout TokenizerSpec) throws {
         guard let root = try readJSON(url) as? [String: Any], let model = root["model"] as? [String: Any],
               let vocab = model["vocab"] as? [String: Any], let merges = model["merges"] as? [Any] else {
@@ -120,9 +122,6 @@ enum TokenizerFiles {
         }
         if let post = root["post_processor"] as? [String: Any] {
             try readPostProcessor(post, file: url.path, into: &spec)
-        }
-        if let padding = root["padding"] as? [String: Any], let pad = padding["pad_token"] as? String {
-            spec.pad = pad
         }
     }
 
