@@ -81,11 +81,17 @@ struct TokenizerParityTests {
         #expect(batch.attentionMask == (longest["attention_mask"] as! [[NSNumber]]).map { $0.map(\.int32Value) })
     }
 
-    @Test func legacyStringMergesInTokenizerJSON() throws {
+    /// Truncated vocabulary, merges as "a b" strings; "tiny-normalized" also has the hub's
+    /// normalized special tokens (matched after lowercasing).
+    @Test(arguments: ["tiny", "tiny-normalized"])
+    func legacyStringMergesInTokenizerJSON(caseName: String) throws {
         let ref = Reference.shared
-        let tokenizer = try CLIPTokenizer(folder: Fixtures.url("tokenizer/tiny"))
+        let tokenizer = try CLIPTokenizer(folder: Fixtures.url("tokenizer/\(caseName)"))
         let got = tokenizer(ref.strings, padding: .maxLength, maxLength: 77)
-        #expect(got.inputIds == ref.rows("tiny", "json", "77", "input_ids"))
-        #expect(got.attentionMask == ref.rows("tiny", "json", "77", "attention_mask"))
+        #expect(got.inputIds == ref.rows(caseName, "json", "77", "input_ids"))
+        #expect(got.attentionMask == ref.rows(caseName, "json", "77", "attention_mask"))
+        if caseName == "tiny-normalized" {
+            #expect(tokenizer.encode("<|ENDOFTEXT|>") == [tokenizer.bosTokenId, tokenizer.eosTokenId, tokenizer.eosTokenId])
+        }
     }
 }
