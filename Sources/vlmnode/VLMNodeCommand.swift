@@ -11,5 +11,6 @@ struct VLMNodeCommand: AsyncParsableCommand {
             BenchCommand.self,
             LaunchCommand.self,
             GraphCommand.self,
+            PreprocessBenchCommand.self,
         ])
 }
