@@ -12,7 +12,7 @@ Serves GET/HEAD {repo}/resolve/{revision}/{file} the way huggingface.co does:
   ("sha256") and X-Linked-Size; other files -> 200 with ETag = git blob sha1 (weak "W/" for .json,
   as the hub's compressed answers have);
 - GET honours "Range: bytes=N-" / "bytes=N-M" (206 + Content-Range), 416 past the end;
-- with --token T, requests without "Authorization: Bearer T" get 401 (a gated repo).
+- with --token T, resolve requests without "Authorization: Bearer T" get 401 (a gated repo).
 Binds 127.0.0.1 on a free port and writes {"port", "repos": {id: {"commit", "files": {name:
 {"size", "etag", "lfs"}}}}} to --ready-file once listening. --log gets one JSON line per request:
 {"method", "path", "range", "authorization", "status", "bytes"}.
@@ -88,12 +88,12 @@ class Handler(BaseHTTPRequestHandler):
                    message.encode(), body)
 
     def handle_request(self, body):
-        if self.hub.token and self.headers.get("Authorization") != f"Bearer {self.hub.token}":
-            return self.error(401, "GatedRepo", "Access to this repository is restricted.", body)
         m = re.match(r"^/cdn/([0-9a-f]{64})$", self.path)
-        if m and m.group(1) in self.hub.by_sha:
+        if m and m.group(1) in self.hub.by_sha:  # the CDN: no token needed (the hub signs its URLs)
             f = self.hub.by_sha[m.group(1)]
             return self.send_file(f, {"ETag": f'"{f["etag"]}"'}, body)
+        if self.hub.token and self.headers.get("Authorization") != f"Bearer {self.hub.token}":
+            return self.error(401, "GatedRepo", "Access to this repository is restricted.", body)
         m = re.match(r"^/([^/]+/[^/]+)/resolve/([^/]+)/(.+)$", self.path)
         if not m:
             return self.error(404, "EntryNotFound", "Not a resolve URL", body)
