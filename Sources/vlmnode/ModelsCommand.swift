@@ -87,17 +87,17 @@ struct ModelsCommand: ParsableCommand {
 }
 
 /// Prints `error` as one line on stderr and turns it into exit status 1.
-func failure(_ error: Error) -> ExitCode {
+private func failure(_ error: Error) -> ExitCode {
     FileHandle.standardError.write(Data("vlmnode: \(error)\n".utf8))
     return ExitCode(1)
 }
 
-func printJSON(_ object: Any) throws {
+private func printJSON(_ object: Any) throws {
     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
     print(String(decoding: data, as: UTF8.self))
 }
 
-func printTable(header: [String], rows: [[String]]) {
+private func printTable(header: [String], rows: [[String]]) {
     let all = [header] + rows
     let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
     for row in all {

@@ -8,7 +8,8 @@ import Foundation
 ///     for name in checkpoint.tensorNames {
 ///         let tensor = try checkpoint.storedTensor(named: name)!   // dtype, shape, bytes (a view)
 ///     }
-public final class Checkpoint: TensorCatalog {
+/// Immutable after `open`; readers keep no caches, so tensors may be fetched from any thread.
+public final class Checkpoint: TensorCatalog, @unchecked Sendable {
     public enum Format: String, Sendable {
         case safetensors, shardedSafetensors = "safetensors (sharded)"
         case pytorchBin = "pytorch_model.bin", shardedPytorchBin = "pytorch_model.bin (sharded)"
@@ -64,6 +65,13 @@ public final class Checkpoint: TensorCatalog {
     public var tensorNames: [String] { store.tensorNames }
     public func info(named name: String) -> TensorInfo? { store.info(named: name) }
     public func storedTensor(named name: String) throws -> StoredTensor? { try store.storedTensor(named: name) }
+
+    /// Starts reading every weight file in the background (see `MappedFile.prefetch`): worth it
+    /// right before converting all tensors, e.g. when building a model from a cold checkpoint.
+    public func prefetch() {
+        let files = (store as? ShardedCheckpoint)?.mappedFiles ?? mappedFile(of: store).map { [$0] } ?? []
+        files.forEach { $0.prefetch() }
+    }
 
     /// Counts for `vlmnode models info`.
     public func summary() -> CheckpointSummary {

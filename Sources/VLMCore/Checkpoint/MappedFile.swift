@@ -42,6 +42,13 @@ public final class MappedFile: @unchecked Sendable {
         }
     }
 
+    /// Tells the kernel the whole file will be needed soon, so it starts reading it in the background
+    /// (MADV_WILLNEED) instead of one fault-sized chunk at a time as pages are first touched.
+    public func prefetch() {
+        guard let base = bytes.baseAddress else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_WILLNEED)
+    }
+
     /// True when `view` lies entirely inside this mapping (used to prove zero-copy reads).
     public func contains(_ view: UnsafeRawBufferPointer) -> Bool {
         guard let base = bytes.baseAddress else { return view.count == 0 }

@@ -2,11 +2,16 @@
 /// `RestrictedUnpickler`, storages `PREFIX/data/KEY` viewed in the memory map. Contiguous tensors
 /// are views into the map (storage offsets honoured, storages shared freely); a tensor whose
 /// strides are not row-major is copied into a contiguous buffer when it is requested.
-public final class PyTorchBinFile: TensorStore {
+///
+/// Opening reads only the central directory and data.pkl. Each storage's local zip header (which
+/// locates its bytes) is read when a tensor is requested: touching 400 headers spread over a
+/// cold 600 MB file at open would cost a disk read-around each (~0.5 s measured).
+public final class PyTorchBinFile: TensorStore, Sendable {
     public let file: MappedFile
     public let tensorNames: [String]
     private let tensors: [String: PickleTensor]
-    private let storages: [String: UnsafeRawBufferPointer]
+    private let archive: ZipArchive
+    private let storages: [String: ZipArchive.Entry]
 
     public convenience init(path: String) throws {
         try self.init(file: MappedFile(path: path))
@@ -38,7 +43,7 @@ public final class PyTorchBinFile: TensorStore {
         guard case .dict(let dict) = root else { throw bad("data.pkl does not hold a dict (state dict)") }
 
         var tensors: [String: PickleTensor] = [:]
-        var storages: [String: UnsafeRawBufferPointer] = [:]
+        var storages: [String: ZipArchive.Entry] = [:]
         var storageTypes: [String: StorageDType] = [:]
         for (keyValue, value) in dict.entries {
             guard case .string(let key) = keyValue else { throw bad("state dict has a non-string key") }
@@ -52,11 +57,11 @@ public final class PyTorchBinFile: TensorStore {
                 guard let entry = zip.entries[prefix + "data/" + s.key] else {
                     throw bad("tensor '\(key)' refers to storage '\(s.key)' which the archive does not contain")
                 }
-                let bytes = try zip.data(entry)
-                guard let expected = checkedByteCount([s.elementCount], s.dtype.size), expected == bytes.count else {
-                    throw bad("storage '\(s.key)' holds \(bytes.count) bytes, not \(s.elementCount) × \(s.dtype.size)")
+                try zip.checkReadable(entry)
+                guard let expected = checkedByteCount([s.elementCount], s.dtype.size), expected == entry.size else {
+                    throw bad("storage '\(s.key)' holds \(entry.size) bytes, not \(s.elementCount) × \(s.dtype.size)")
                 }
-                storages[s.key] = bytes
+                storages[s.key] = entry
                 storageTypes[s.key] = s.dtype
             }
             guard Self.fits(t) else {
@@ -64,6 +69,7 @@ public final class PyTorchBinFile: TensorStore {
             }
             tensors[key] = t
         }
+        self.archive = zip
         self.tensors = tensors
         self.storages = storages
         self.tensorNames = tensors.keys.sorted()
@@ -79,7 +85,8 @@ public final class PyTorchBinFile: TensorStore {
     }
 
     public func storedTensor(named name: String) throws -> StoredTensor? {
-        guard let t = tensors[name], let storage = storages[t.storage.key] else { return nil }
+        guard let t = tensors[name], let entry = storages[t.storage.key] else { return nil }
+        let storage = try archive.data(entry)
         let size = t.storage.dtype.size
         let count = t.shape.reduce(1, *)
         if Self.isContiguous(t) {

@@ -11,7 +11,8 @@ indirect enum PickleValue {
     case float(Double)
     case string(String)
     case bytes([UInt8])
-    case tuple([PickleValue])
+    /// `depth`: nesting levels below and including this tuple (kept so checking it is O(1)).
+    case tuple([PickleValue], depth: Int)
     case list(PickleList)
     case dict(PickleDict)
     case global(PickleGlobal)
@@ -19,9 +20,35 @@ indirect enum PickleValue {
     case tensor(PickleTensor)
 }
 
-/// Lists and dicts are shared through the memo and filled after creation, hence classes.
-final class PickleList { var items: [PickleValue] = [] }
-final class PickleDict { var entries: [(key: PickleValue, value: PickleValue)] = [] }
+/// Lists and dicts are shared through the memo and filled after creation, hence classes. Once
+/// nested inside another value a container is sealed: filling it later (which a state dict never
+/// does) could hide unbounded nesting or a cycle behind a depth that was already checked.
+class PickleContainer {
+    var depth = 1
+    var sealed = false
+}
+final class PickleList: PickleContainer { var items: [PickleValue] = [] }
+final class PickleDict: PickleContainer { var entries: [(key: PickleValue, value: PickleValue)] = [] }
+
+extension PickleValue {
+    var depth: Int {
+        switch self {
+        case .tuple(_, let depth): return depth
+        case .list(let l): return l.depth
+        case .dict(let d): return d.depth
+        default: return 0
+        }
+    }
+
+    /// Marks lists and dicts inside as sealed (see PickleContainer).
+    func seal() {
+        switch self {
+        case .list(let l): l.sealed = true
+        case .dict(let d): d.sealed = true
+        default: break
+        }
+    }
+}
 
 enum PickleGlobal: Equatable {
     case orderedDict, rebuildTensorV2, rebuildParameter
@@ -40,14 +67,14 @@ enum PickleGlobal: Equatable {
 }
 
 /// A storage named by a persistent id: `('storage', torch.FloatStorage, key, location, numel)`.
-struct PickleStorage {
+struct PickleStorage: Sendable {
     let dtype: StorageDType
     let key: String
     let elementCount: Int
 }
 
 /// `_rebuild_tensor_v2(storage, offset, size, stride, ...)`: a strided view of a storage.
-struct PickleTensor {
+struct PickleTensor: Sendable {
     let storage: PickleStorage
     let offset: Int
     let shape: [Int]
@@ -141,11 +168,11 @@ struct RestrictedUnpickler {
             case 0x28: marks.append(stack.count) // MARK
             case 0x7D: try push(.dict(PickleDict())) // EMPTY_DICT
             case 0x5D: try push(.list(PickleList())) // EMPTY_LIST
-            case 0x29: try push(.tuple([])) // EMPTY_TUPLE
-            case 0x74: try push(.tuple(try popMark())) // TUPLE
-            case 0x85: let a = try pop(); try push(.tuple([a])) // TUPLE1
-            case 0x86: let b = try pop(), a = try pop(); try push(.tuple([a, b])) // TUPLE2
-            case 0x87: let c = try pop(), b = try pop(), a = try pop(); try push(.tuple([a, b, c])) // TUPLE3
+            case 0x29: try push(.tuple([], depth: 1)) // EMPTY_TUPLE
+            case 0x74: try push(try tuple(try popMark())) // TUPLE
+            case 0x85: let a = try pop(); try push(try tuple([a])) // TUPLE1
+            case 0x86: let b = try pop(), a = try pop(); try push(try tuple([a, b])) // TUPLE2
+            case 0x87: let c = try pop(), b = try pop(), a = try pop(); try push(try tuple([a, b, c])) // TUPLE3
             case 0x4E: try push(.none)
             case 0x88: try push(.bool(true))
             case 0x89: try push(.bool(false))
@@ -172,7 +199,7 @@ struct RestrictedUnpickler {
                 try push(try resolve(module, name))
             case 0x52: // REDUCE
                 let args = try pop(), callable = try pop()
-                guard case .global(let g) = callable, case .tuple(let a) = args else { throw bad("REDUCE needs a global and a tuple") }
+                guard case .global(let g) = callable, case .tuple(let a, _) = args else { throw bad("REDUCE needs a global and a tuple") }
                 try push(try call(g, a))
             case 0x62: // BUILD: attribute state (e.g. a state dict's _metadata); nothing to apply
                 let state = try pop()
@@ -184,18 +211,22 @@ struct RestrictedUnpickler {
             case 0x73: // SETITEM
                 let value = try pop(), key = try pop()
                 guard case .dict(let d) = try top() else { throw bad("SETITEM on a non-dict") }
+                try insert([key, value], into: d)
                 d.entries.append((key, value))
             case 0x75: // SETITEMS
                 let items = try popMark()
                 guard items.count % 2 == 0, case .dict(let d) = try top() else { throw bad("SETITEMS needs a dict and key/value pairs") }
+                try insert(items, into: d)
                 for i in stride(from: 0, to: items.count, by: 2) { d.entries.append((items[i], items[i + 1])) }
             case 0x61: // APPEND
                 let value = try pop()
                 guard case .list(let l) = try top() else { throw bad("APPEND on a non-list") }
+                try insert([value], into: l)
                 l.items.append(value)
             case 0x65: // APPENDS
                 let items = try popMark()
                 guard case .list(let l) = try top() else { throw bad("APPENDS on a non-list") }
+                try insert(items, into: l)
                 l.items.append(contentsOf: items)
             case 0x94: memo[memo.count] = try top() // MEMOIZE
             case 0x71: memo[try byte()] = try top() // BINPUT
@@ -214,6 +245,26 @@ struct RestrictedUnpickler {
         }
     }
 
+    static let maxDepth = 32
+
+    private func tuple(_ items: [PickleValue]) throws -> PickleValue {
+        let depth = 1 + items.reduce(0) { max($0, $1.depth) }
+        guard depth <= Self.maxDepth else { throw bad("values nested deeper than \(Self.maxDepth) levels") }
+        items.forEach { $0.seal() }
+        return .tuple(items, depth: depth)
+    }
+
+    private func insert(_ items: [PickleValue], into container: PickleContainer) throws {
+        guard !container.sealed else { throw bad("a list or dict is filled after being nested in another value") }
+        for item in items {
+            if case .list(let l) = item, l === container { throw bad("a list contains itself") }
+            if case .dict(let d) = item, d === container { throw bad("a dict contains itself") }
+            container.depth = max(container.depth, item.depth + 1)
+            guard container.depth <= Self.maxDepth else { throw bad("values nested deeper than \(Self.maxDepth) levels") }
+            item.seal()
+        }
+    }
+
     /// Little-endian two's complement integer of `n` bytes (LONG1/LONG4), limited to 64 bits.
     private mutating func long(_ n: Int) throws -> Int {
         guard n <= 8 else { throw bad("integer of \(n) bytes is too large") }
@@ -226,7 +277,7 @@ struct RestrictedUnpickler {
     }
 
     private func persistentStorage(_ pid: PickleValue) throws -> PickleStorage {
-        guard case .tuple(let t) = pid, t.count == 5, case .string("storage") = t[0],
+        guard case .tuple(let t, _) = pid, t.count == 5, case .string("storage") = t[0],
               case .global(.storageType(let dtype)) = t[1], case .string(let key) = t[2],
               case .int(let count) = t[4], count >= 0 else {
             throw bad("persistent id is not ('storage', torch.<Type>Storage, key, location, count)")
@@ -235,7 +286,7 @@ struct RestrictedUnpickler {
     }
 
     private func ints(_ v: PickleValue, _ what: String) throws -> [Int] {
-        guard case .tuple(let items) = v else { throw bad("tensor \(what) is not a tuple") }
+        guard case .tuple(let items, _) = v else { throw bad("tensor \(what) is not a tuple") }
         return try items.map {
             guard case .int(let i) = $0, i >= 0 else { throw bad("tensor \(what) holds a non-integer or negative value") }
             return i

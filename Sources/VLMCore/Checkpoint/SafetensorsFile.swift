@@ -1,34 +1,10 @@
-/// What a tensor is, without touching its bytes.
-public struct TensorInfo: Sendable, Equatable {
-    public let dtype: StorageDType
-    public let shape: [Int]
-    public init(dtype: StorageDType, shape: [Int]) {
-        self.dtype = dtype
-        self.shape = shape
-    }
-    public var elementCount: Int { shape.reduce(1, *) }
-    public var byteCount: Int { elementCount * dtype.size }
-}
-
-/// Element count × element size, or nil on a negative dimension or overflow.
-func checkedByteCount(_ shape: [Int], _ elementSize: Int) -> Int? {
-    var total = elementSize
-    for dim in shape {
-        guard dim >= 0 else { return nil }
-        let (product, overflow) = total.multipliedReportingOverflow(by: dim)
-        if overflow { return nil }
-        total = product
-    }
-    return total
-}
-
 /// A `.safetensors` file, memory-mapped and validated on open; tensors are views into the map.
 ///
 /// Validation follows the safetensors library: the header length fits the file (and at most
 /// 100 MB), the header is a JSON object without duplicate names, every dtype is known, every
 /// `data_offsets` range lies in the data buffer with begin <= end and exactly
 /// product(shape) × dtype size bytes, and the ranges tile the buffer with no overlap or gap.
-public final class SafetensorsFile: TensorStore {
+public final class SafetensorsFile: TensorStore, Sendable {
     public let file: MappedFile
     /// The optional `__metadata__` string map (e.g. `format: pt`).
     public let metadata: [String: String]

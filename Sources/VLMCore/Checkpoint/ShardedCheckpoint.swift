@@ -1,15 +1,8 @@
-/// A tensor store that also reports dtype and shape without touching (or copying) the bytes.
-public protocol TensorCatalog: TensorStore {
-    func info(named name: String) -> TensorInfo?
-}
-
-extension SafetensorsFile: TensorCatalog {}
-extension PyTorchBinFile: TensorCatalog {}
-
 /// A checkpoint split over several files by `model.safetensors.index.json` or
 /// `pytorch_model.bin.index.json` (`{"metadata": ..., "weight_map": {tensor: shard file}}`).
 /// Every shard is opened (and so validated) up front; every listed tensor must be in its shard.
-public final class ShardedCheckpoint: TensorCatalog {
+/// Immutable after init, like the shards it holds, so it may be shared across threads.
+public final class ShardedCheckpoint: TensorCatalog, @unchecked Sendable {
     public let indexPath: String
     /// Shard file names in the order they first appear in the weight map.
     public let shardFiles: [String]
@@ -53,6 +46,11 @@ public final class ShardedCheckpoint: TensorCatalog {
         self.shards = shards
         self.shardFiles = shardFiles
         self.tensorNames = weightMap.keys.sorted()
+    }
+
+    /// The memory maps of every shard.
+    var mappedFiles: [MappedFile] {
+        shardFiles.compactMap { shards[$0].flatMap(mappedFile) }
     }
 
     public func info(named name: String) -> TensorInfo? {

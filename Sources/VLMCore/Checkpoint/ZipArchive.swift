@@ -1,8 +1,8 @@
 /// The entries of a zip file read from its central directory (zip64 included), over a memory
 /// map. Only stored (uncompressed) entries can be viewed: that is what torch.save writes, and
 /// it lets tensors be views into the map. Deflated entries are reported, not inflated.
-struct ZipArchive {
-    struct Entry {
+struct ZipArchive: Sendable {
+    struct Entry: Sendable {
         let name: String
         let method: UInt16
         let compressedSize: Int
@@ -98,9 +98,9 @@ struct ZipArchive {
         self.entries = entries
     }
 
-    /// The stored bytes of `entry`, a view into the map.
-    func data(_ entry: Entry) throws -> UnsafeRawBufferPointer {
-        let bytes = file.bytes
+    /// Everything about `entry` that the central directory can tell, without touching its data:
+    /// stored, consistent sizes, and header + data inside the file.
+    func checkReadable(_ entry: Entry) throws {
         let path = file.path
         guard entry.method == 0 else {
             let how = entry.method == 8 ? "deflate-compressed" : "compressed (method \(entry.method))"
@@ -109,8 +109,18 @@ struct ZipArchive {
         guard entry.compressedSize == entry.size else {
             throw CheckpointError(.malformed, "\(path): zip: stored entry '\(entry.name)' has different compressed and uncompressed sizes")
         }
+        guard entry.localHeaderOffset <= file.bytes.count - 30, entry.size <= file.bytes.count - 30 - entry.localHeaderOffset else {
+            throw CheckpointError(.malformed, "\(path): zip: entry '\(entry.name)' (\(entry.size) bytes at \(entry.localHeaderOffset)) runs past the end of the file")
+        }
+    }
+
+    /// The stored bytes of `entry`, a view into the map.
+    func data(_ entry: Entry) throws -> UnsafeRawBufferPointer {
+        let bytes = file.bytes
+        let path = file.path
+        try checkReadable(entry)
         let h = entry.localHeaderOffset
-        guard h <= bytes.count - 30, bytes.le32(h) == 0x0403_4B50 else {
+        guard bytes.le32(h) == 0x0403_4B50 else {
             throw CheckpointError(.malformed, "\(path): zip: local header of '\(entry.name)' missing at byte \(h)")
         }
         let start = h + 30 + Int(bytes.le16(h + 26)) + Int(bytes.le16(h + 28))
