@@ -100,6 +100,11 @@ import TestSupport
         let empty = try makeTemporaryDirectory("empty-model")
         let incomplete = Self.hubError { try store.resolve(empty.path) }
         #expect(incomplete?.kind == .incompleteModel && incomplete?.message.contains("config.json") == true)
+        // A local folder needs config + weights only (benchmark folders have no tokenizer).
+        let bare = try Self.copy("clip-tiny-new", removing: ["tokenizer.json", "tokenizer_config.json", "processor_config.json"])
+        #expect(try store.resolve(bare.path).source == .localFolder)
+        try FileManager.default.removeItem(at: bare.appendingPathComponent("model.safetensors"))
+        #expect(Self.hubError { try store.resolve(bare.path) }?.message.contains("no weights") == true)
     }
 
     @Test func hubIDParsing() {

@@ -20,8 +20,10 @@ public enum ModelFiles {
     /// Every optional file name the store asks the hub for (besides config and weights).
     static var optionalFiles: [String] { tokenizerFiles + processorFiles }
 
-    /// Why `folder` is not a usable model folder, or nil when it is.
-    public static func problem(in folder: URL) -> String? {
+    /// Why `folder` is not a usable model folder, or nil when it is. With `weightsOnly`, only
+    /// config.json and the weights are required (local folders: tokenizer and processor loaders
+    /// report their own missing files, and benchmark folders have neither).
+    public static func problem(in folder: URL, weightsOnly: Bool = false) -> String? {
         let has = { (name: String) in FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path) }
         if !has(config) { return "no \(config)" }
         guard let weights = weightCandidates.first(where: has) else {
@@ -35,6 +37,7 @@ public enum ModelFiles {
                 return "\(weights): \(error)"
             }
         }
+        if weightsOnly { return nil }
         if !has("tokenizer.json") && !(has("vocab.json") && has("merges.txt")) {
             return "no tokenizer (tokenizer.json, or vocab.json + merges.txt)"
         }

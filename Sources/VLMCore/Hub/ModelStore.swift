@@ -47,9 +47,11 @@ public final class ModelStore {
     }
 
     /// Resolves a `--model` value (local folder, cached hub model, or hub model to download).
+    /// A local folder needs config.json and weights; a hub snapshot also a tokenizer and an image
+    /// processor config.
     public func resolve(_ model: String) throws -> ResolvedModel {
         if let folder = try localFolder(model) {
-            if let problem = ModelFiles.problem(in: folder) {
+            if let problem = ModelFiles.problem(in: folder, weightsOnly: true) {
                 throw HubError(.incompleteModel, "\(folder.path) is not a usable model folder: \(problem)")
             }
             return ResolvedModel(folder: folder, source: .localFolder, id: nil, commit: nil)
