@@ -12,6 +12,7 @@ Serves GET/HEAD {repo}/resolve/{revision}/{file} the way huggingface.co does:
   ("sha256") and X-Linked-Size; other files -> 200 with ETag = git blob sha1 (weak "W/" for .json,
   as the hub's compressed answers have);
 - GET honours "Range: bytes=N-" / "bytes=N-M" (206 + Content-Range), 416 past the end;
+- with --cut-after N, the first full GET of a weight file sends N bytes and drops the connection;
 - with --token T, resolve requests without "Authorization: Bearer T" get 401 (a gated repo).
 Binds 127.0.0.1 on a free port and writes {"port", "repos": {id: {"commit", "files": {name:
 {"size", "etag", "lfs"}}}}} to --ready-file once listening. --log gets one JSON line per request:
@@ -44,7 +45,8 @@ def describe(folder):
 
 
 class Hub:
-    def __init__(self, repos, token, log):
+    def __init__(self, repos, token, log, cut_after=None):
+        self.cut_after = cut_after  # the first full GET of a CDN file stops after this many bytes
         self.repos = {repo: describe(folder) for repo, folder in repos}
         self.by_sha = {f["etag"]: f for r in self.repos.values() for f in r["files"].values() if f["lfs"]}
         self.token = token
@@ -91,6 +93,8 @@ class Handler(BaseHTTPRequestHandler):
         m = re.match(r"^/cdn/([0-9a-f]{64})$", self.path)
         if m and m.group(1) in self.hub.by_sha:  # the CDN: no token needed (the hub signs its URLs)
             f = self.hub.by_sha[m.group(1)]
+            if body and self.hub.cut_after is not None and not self.headers.get("Range"):
+                return self.cut(f)
             return self.send_file(f, {"ETag": f'"{f["etag"]}"'}, body)
         if self.hub.token and self.headers.get("Authorization") != f"Bearer {self.hub.token}":
             return self.error(401, "GatedRepo", "Access to this repository is restricted.", body)
@@ -115,6 +119,22 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(302, headers, b"", body)
         etag = f'W/"{f["git"]}"' if filename.endswith(".json") else f'"{f["git"]}"'
         return self.send_file(f, dict(common, ETag=etag), body)
+
+    def cut(self, f):
+        """Announce the whole file, send the first cut_after bytes, drop the connection (once)."""
+        with self.hub.lock:
+            n, self.hub.cut_after = self.hub.cut_after, None
+        data = open(f["path"], "rb").read()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("ETag", f'"{f["etag"]}"')
+        self.end_headers()
+        self.wfile.write(data[:n])
+        self.wfile.flush()
+        self.close_connection = True
+        self.hub.log({"method": "GET", "path": self.path, "range": None, "authorization": None,
+                      "status": 200, "bytes": n, "cut": True})
+        self.connection.shutdown(2)
 
     def send_file(self, f, headers, body):
         data = open(f["path"], "rb").read()
@@ -141,9 +161,10 @@ def main():
     parser.add_argument("--ready-file", required=True)
     parser.add_argument("--log")
     parser.add_argument("--token")
+    parser.add_argument("--cut-after", type=int, help="drop the first full CDN GET after N bytes")
     args = parser.parse_args()
     repos = [tuple(r.split("=", 1)) for r in args.repo]
-    Handler.hub = Hub(repos, args.token, args.log)
+    Handler.hub = Hub(repos, args.token, args.log, args.cut_after)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     manifest = {"port": server.server_address[1], "repos": {

@@ -17,13 +17,15 @@ public final class FakeHub {
     public static let script = Fixtures.root.deletingLastPathComponent().appendingPathComponent("Support/fake_hub_server.py")
 
     /// Starts the server; `token` makes the repositories gated (401 without `Bearer token`).
-    public init(repos: [String: URL], token: String? = nil) throws {
+    /// `cutAfter` makes the first full download of a weight file stop after that many bytes.
+    public init(repos: [String: URL], token: String? = nil, cutAfter: Int? = nil) throws {
         let dir = try makeTemporaryDirectory("fake-hub")
         let ready = dir.appendingPathComponent("ready.json")
         logURL = dir.appendingPathComponent("requests.jsonl")
         var args = [Self.script.path, "--ready-file", ready.path, "--log", logURL.path]
         for (repo, folder) in repos.sorted(by: { $0.key < $1.key }) { args += ["--repo", "\(repo)=\(folder.path)"] }
         if let token { args += ["--token", token] }
+        if let cutAfter { args += ["--cut-after", String(cutAfter)] }
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3"] + args

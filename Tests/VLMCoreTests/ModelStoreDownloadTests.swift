@@ -95,6 +95,26 @@ import TestSupport
         #expect(fetches.first?["bytes"] as? Int == weights.count - kept)
     }
 
+    @Test func anInterruptedDownloadFailsClearlyAndResumesNextTime() throws {
+        let fixture = Fixtures.url("models/clip-tiny-new")
+        let hub = try FakeHub(repos: [Self.repo: fixture], cutAfter: 200_000)
+        let cache = try makeTemporaryDirectory("hf-cache")
+        let etag = hub.etag(Self.repo, "model.safetensors")
+        let partial = cache.appendingPathComponent("models--test-org--clip-tiny/blobs/\(etag).incomplete")
+        var failure: HubError?
+        do { _ = try Self.store(hub, cache: cache).resolve(Self.repo) } catch let error as HubError { failure = error }
+        #expect(failure?.kind == .network || failure?.kind == .badResponse, "\(String(describing: failure))")
+        #expect(failure?.message.contains("model.safetensors") == true || failure?.message.contains(etag) == true)
+        let kept = (try? FileManager.default.attributesOfItem(atPath: partial.path)[.size] as? Int) ?? -1
+        #expect(kept == 200_000, "the bytes received are kept for the next attempt")
+
+        let model = try Self.store(hub, cache: cache).resolve(Self.repo)
+        #expect(try Data(contentsOf: model.folder.appendingPathComponent("model.safetensors"))
+                == Data(contentsOf: fixture.appendingPathComponent("model.safetensors")))
+        let resumed = hub.requests().last { ($0["path"] as? String) == "/cdn/\(etag)" }
+        #expect(resumed?["range"] as? String == "bytes=200000-")
+    }
+
     @Test func aPartialFileLongerThanTheBlobStartsOver() throws {
         let fixture = Fixtures.url("models/clip-tiny-new")
         let hub = try FakeHub(repos: [Self.repo: fixture])

@@ -165,6 +165,10 @@ final class HubDownloader {
                     transferred += Int64(data.count)
                     progress?.advance(to: written)
                 }
+            } catch let error as HubError where error.kind == .network {
+                progress?.end(file: file, succeeded: false)
+                throw HubError(.network, "\(id): \(file): \(error.message); the \(written) bytes received are kept "
+                               + "in \(partial.lastPathComponent) and the next attempt resumes from there")
             } catch {
                 progress?.end(file: file, succeeded: false)
                 throw error
