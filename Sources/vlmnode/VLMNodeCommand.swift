@@ -12,5 +12,6 @@ struct VLMNodeCommand: AsyncParsableCommand {
             LaunchCommand.self,
             GraphCommand.self,
             PreprocessBenchCommand.self,
+            ModelsCommand.self,
         ])
 }
