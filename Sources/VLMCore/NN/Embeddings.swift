@@ -85,9 +85,10 @@ public struct TextEmbeddings: @unchecked Sendable {
     public func forward(_ ids: [[Int]], length: Int? = nil) throws -> Tensor {
         let full = ids.first?.count ?? 0
         guard ids.allSatisfy({ $0.count == full }) else { throw InputError("token sequences differ in length: \(ids.map(\.count))") }
-        let n = length ?? full
-        guard n <= maxPositions else {
-            throw InputError("sequence length \(n) exceeds max_position_embeddings \(maxPositions)")
+        let n = min(length ?? full, full)
+        // Checked on the full length even when only a prefix is embedded, as transformers does.
+        guard full <= maxPositions else {
+            throw InputError("sequence length \(full) exceeds max_position_embeddings \(maxPositions)")
         }
         let vocab = tokenEmbedding.shape[0], d = dim
         let out = Tensor(zeros: [ids.count, n, d])
