@@ -41,6 +41,18 @@ struct BenchClipCommand: ParsableCommand {
         print("image: \(Bench.ms(image))   2 texts: \(Bench.ms(text))   image + 2 texts: \(Bench.ms(total))  (median of \(runs))")
         let shapes: [(Int, Int, Int)] = [(50, 768, 2304), (50, 768, 3072), (50, 3072, 768), (32, 512, 1536),
                                          (32, 512, 2048), (577, 768, 2304), (577, 768, 3072), (1024, 1024, 1024)]
+        let chosen = BLAS.threading
+        for mode in [BLAS.Threading.openblas, .splitColumns] {
+            BLAS.threading = mode
+            var g = [Double](repeating: 0, count: 3)
+            for _ in 0 ..< 3 {
+                for (i, (m, k, n)) in [(50, 768, 2304), (50, 768, 3072), (50, 3072, 768)].enumerated() {
+                    g[i] = max(g[i], Bench.sgemmGFLOPs(m: m, k: k, n: n, seconds: 0.1))
+                }
+            }
+            print(String(format: "threading %@: 50x768x2304 %.1f, 50x768x3072 %.1f, 50x3072x768 %.1f GFLOP/s", mode.rawValue, g[0], g[1], g[2]))
+        }
+        BLAS.threading = chosen
         var peak = 0.0, modelPeak = 0.0
         print("cblas_sgemm (x · Wᵀ, \(threads) threads), M x K x N:")
         for (m, k, n) in shapes {

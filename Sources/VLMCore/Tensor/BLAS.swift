@@ -3,16 +3,38 @@ import Foundation
 
 /// The one place that configures BLAS threading and wraps `cblas_sgemm`.
 public enum BLAS {
-    /// Threads used by BLAS: `VLMNODE_THREADS` if set to a positive integer, else the core count.
+    /// How a GEMM uses several cores.
+    public enum Threading: String, Sendable {
+        /// OpenBLAS's own thread pool splits each call.
+        case openblas
+        /// OpenBLAS runs single-threaded and vlmnode splits the output columns of each large call
+        /// across `threadCount` threads (each packs only its slice of the weights).
+        case splitColumns = "split"
+    }
+
+    /// Threads used by GEMMs: `VLMNODE_THREADS` if set to a positive integer, else the core count.
     public static let threadCount: Int = {
         let env = ProcessInfo.processInfo.environment["VLMNODE_THREADS"].flatMap { Int($0) }
-        let n = (env ?? 0) > 0 ? env! : ProcessInfo.processInfo.activeProcessorCount
-        openblas_set_num_threads(Int32(n))
-        return n
+        return (env ?? 0) > 0 ? env! : ProcessInfo.processInfo.activeProcessorCount
     }()
 
-    /// Makes sure the thread count is applied before the first GEMM (cheap after the first call).
-    @inline(__always) public static func configure() { _ = threadCount }
+    nonisolated(unsafe) private static var mode: Threading = {
+        let m = ProcessInfo.processInfo.environment["VLMNODE_GEMM_THREADING"].flatMap(Threading.init(rawValue:)) ?? .openblas
+        openblas_set_num_threads(m == .openblas ? Int32(threadCount) : 1)
+        return m
+    }()
+
+    /// The threading strategy (from `VLMNODE_GEMM_THREADING`: `openblas` (default) or `split`).
+    public static var threading: Threading {
+        get { mode }
+        set {
+            mode = newValue
+            openblas_set_num_threads(newValue == .openblas ? Int32(threadCount) : 1)
+        }
+    }
+
+    /// Applies the thread count before the first GEMM (cheap afterwards).
+    @inline(__always) public static func configure() { _ = mode }
 
     /// Row-major `C = alpha * op(A) * op(B) + beta * C` on raw pointers with explicit leading
     /// dimensions (elements between rows), so strided views (one head of a fused QKV buffer,
@@ -25,6 +47,17 @@ public enum BLAS {
         configure()
         guard m > 0, n > 0 else { return }
         if Profiler.isEnabled { Profiler.gemmFlops += 2 * Double(m) * Double(n) * Double(k) }
+        let parts = threadCount
+        if mode == .splitColumns, parts > 1, m * n * k >= 1 << 20, n >= 64 * parts {
+            // Slices are multiples of 16 columns so every thread's stores stay vector-aligned.
+            DispatchQueue.concurrentPerform(iterations: parts) { i in
+                let n0 = (n * i / parts) & ~15, n1 = i == parts - 1 ? n : (n * (i + 1) / parts) & ~15
+                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                            Int32(m), Int32(n1 - n0), Int32(k), alpha, a, Int32(lda),
+                            transB ? b + n0 * ldb : b + n0, Int32(ldb), beta, c + n0, Int32(ldc))
+            }
+            return
+        }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
