@@ -8,5 +8,6 @@ struct BenchCommand: ParsableCommand {
         abstract: "Benchmarks at the real architecture sizes with random weights (no download).",
         subcommands: [
             BenchClipCommand.self,
+            BenchLoadCommand.self,
         ])
 }
