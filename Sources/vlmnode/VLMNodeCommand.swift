@@ -8,5 +8,6 @@ struct VLMNodeCommand: AsyncParsableCommand {
         abstract: "Language-grounded perception nodes for robots and video pipelines.",
         subcommands: [
             BenchCommand.self,
+            PreprocessBenchCommand.self,
         ])
 }
