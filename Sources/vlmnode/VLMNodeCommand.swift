@@ -9,5 +9,6 @@ struct VLMNodeCommand: AsyncParsableCommand {
         subcommands: [
             BenchCommand.self,
             PreprocessBenchCommand.self,
+            ModelsCommand.self,
         ])
 }
