@@ -31,6 +31,7 @@ enum Bench {
             BLAS.sgemm(transB: true, m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: k, c: c.pointer, ldc: n)
             best = max(best, flops / (now() - t) * 1e-9)
         } while now() - start < seconds
+        withExtendedLifetime((a, b, c)) {}
         return best
     }
 

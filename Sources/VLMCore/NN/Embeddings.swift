@@ -64,6 +64,7 @@ public struct VisionEmbeddings: @unchecked Sendable {
                 simdZip(patches.pointer + bi * (n - 1) * dim, positions.pointer + dim, dst + dim, (n - 1) * dim) { $0 + $1 }
             }
         }
+        withExtendedLifetime(positions) {}
         return out
     }
 }

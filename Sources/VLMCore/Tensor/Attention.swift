@@ -101,6 +101,7 @@ extension Ops {
         attention(q: StridedRows(query), k: StridedRows(key), v: StridedRows(value), out: StridedRows(out),
                   batch: b, queryLength: nq, keyLength: nk, heads: heads, headDim: d / heads, scale: scale,
                   mask: mask, scores: scores.pointer)
+        withExtendedLifetime(scores) {}
         return out
     }
 }

@@ -67,6 +67,8 @@ extension Ops {
                 }
             }
         }
+        // Raw pointers into `cols` were used above: keep it alive until here.
+        withExtendedLifetime(cols) {}
         return out
     }
 
@@ -98,6 +100,7 @@ extension Ops {
                 }
             }
         }
+        withExtendedLifetime(y) {}
         return out
     }
 }

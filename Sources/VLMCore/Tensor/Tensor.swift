@@ -70,6 +70,11 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
         rows(index ..< index + 1).reshaped(Array(shape.dropFirst()))
     }
 
+    /// The first element (the value of a scalar or one-element tensor).
+    /// Prefer this to `pointer[0]` on a temporary: a temporary's storage may be freed as soon as
+    /// `pointer` has been read.
+    public var item: Float { pointer[0] }
+
     /// A copy of the elements as an array (for tests and small outputs).
     public var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 

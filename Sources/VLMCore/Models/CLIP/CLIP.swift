@@ -46,7 +46,7 @@ public final class CLIPModel: @unchecked Sendable {
                                             imageSize: v.imageSize, patchSize: v.patchSize)
         visualProjection = try Linear(w.scoped("visual_projection"), in: v.hiddenSize, out: configuration.projectionDim, bias: false)
         textProjection = try Linear(w.scoped("text_projection"), in: t.hiddenSize, out: configuration.projectionDim, bias: false)
-        logitScale = try w("logit_scale", shape: []).pointer[0]
+        logitScale = try w("logit_scale", shape: []).item
     }
 
     /// Loads `config.json` and the weights in `store` (a checkpoint of that folder).
@@ -83,5 +83,18 @@ public final class CLIPModel: @unchecked Sendable {
         let perImage = Tensor(zeros: [ni, nt])
         for i in 0 ..< ni { for j in 0 ..< nt { perImage.pointer[i * nt + j] = perText.pointer[j * ni + i] } }
         return CLIPOutput(logitsPerImage: perImage, logitsPerText: perText, imageEmbeds: image, textEmbeds: text)
+    }
+}
+
+extension CLIPModel {
+    /// Text features of a tokenizer batch (ids and attention mask as the tokenizer produced them).
+    public func textFeatures(_ batch: TokenizedBatch) throws -> Tensor {
+        try textFeatures(batch.inputIds.map { $0.map(Int.init) }, attentionMask: batch.attentionMask.map { $0.map(Int.init) })
+    }
+
+    /// Loads a Hugging Face CLIP folder: config.json and its weights (safetensors memory-mapped,
+    /// sharded or pytorch_model.bin).
+    public convenience init(folder: URL) throws {
+        try self.init(folder: folder, store: Checkpoint.open(folder: folder.path))
     }
 }
