@@ -8,7 +8,9 @@ public enum BLAS {
         /// OpenBLAS's own thread pool splits each call.
         case openblas
         /// OpenBLAS runs single-threaded and vlmnode splits the output columns of each large call
-        /// across `threadCount` threads (each packs only its slice of the weights).
+        /// across `threadCount` threads (each packs only its slice of the weights). The default:
+        /// on a shared machine (other nodes, compilers) OpenBLAS's spin-waiting pool lost
+        /// 30-45% against it in `vlmnode bench clip`'s A/B; small calls stay single-threaded.
         case splitColumns = "split"
     }
 
@@ -19,12 +21,12 @@ public enum BLAS {
     }()
 
     nonisolated(unsafe) private static var mode: Threading = {
-        let m = ProcessInfo.processInfo.environment["VLMNODE_GEMM_THREADING"].flatMap(Threading.init(rawValue:)) ?? .openblas
+        let m = ProcessInfo.processInfo.environment["VLMNODE_GEMM_THREADING"].flatMap(Threading.init(rawValue:)) ?? .splitColumns
         openblas_set_num_threads(m == .openblas ? Int32(threadCount) : 1)
         return m
     }()
 
-    /// The threading strategy (from `VLMNODE_GEMM_THREADING`: `openblas` (default) or `split`).
+    /// The threading strategy (from `VLMNODE_GEMM_THREADING`: `split` (default) or `openblas`).
     public static var threading: Threading {
         get { mode }
         set {
