@@ -7,6 +7,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks at the real architecture sizes with random weights (no download).",
         subcommands: [
+            BenchClipCommand.self,
             BenchLoadCommand.self,
         ])
 }

@@ -1,0 +1,103 @@
+/// Linear and LayerNorm: the two parameterised layers every block is made of.
+
+/// `y = x Wᵀ + b` with HF's (out, in) weight layout, used as-is by sgemm (transposed operand, no copy).
+public struct Linear: @unchecked Sendable {
+    /// (out, in).
+    public let weight: Tensor
+    /// (out) or nil.
+    public let bias: Tensor?
+
+    public var inFeatures: Int { weight.shape[1] }
+    public var outFeatures: Int { weight.shape[0] }
+
+    public init(weight: Tensor, bias: Tensor?) {
+        precondition(weight.rank == 2 && (bias == nil || bias!.count == weight.shape[0]),
+                     "Linear: weight \(weight.shape), bias \(bias?.shape ?? [])")
+        self.weight = weight
+        self.bias = bias
+    }
+
+    /// Loads `weight` (and `bias`) from a loader scoped to the module (e.g. `…self_attn.out_proj`).
+    public init(_ w: WeightLoader, in inFeatures: Int, out outFeatures: Int, bias: Bool = true) throws {
+        self.init(weight: try w("weight", shape: [outFeatures, inFeatures]),
+                  bias: bias ? try w("bias", shape: [outFeatures]) : nil)
+    }
+
+    /// `out = act(x Wᵀ + b)`, or with `accumulate` `out += x Wᵀ + b` (a residual add for free:
+    /// the bias goes into `out` first and sgemm accumulates with beta = 1).
+    /// `x` is (…, in) and `out` (…, out) with the same number of rows.
+    public func forward(_ x: Tensor, into out: Tensor, activation: Activation = .identity, accumulate: Bool = false) {
+        precondition(x.lastDim == inFeatures && out.lastDim == outFeatures && x.rowCount == out.rowCount,
+                     "Linear(\(inFeatures) -> \(outFeatures)): input \(x.shape), output \(out.shape)")
+        precondition(!accumulate || activation == .identity, "Linear: cannot accumulate through an activation")
+        if accumulate, let bias { Profiler.measure(.elementwise) { Ops.addRow(out, bias) } }
+        Profiler.measure(.gemm) {
+            BLAS.sgemm(transB: true, m: x.rowCount, n: outFeatures, k: inFeatures, a: x.pointer, lda: inFeatures,
+                       b: weight.pointer, ldb: inFeatures, beta: accumulate ? 1 : 0, c: out.pointer, ldc: outFeatures)
+        }
+        if !accumulate {
+            if let bias {
+                Profiler.measure(activation == .identity ? .elementwise : .activation) {
+                    Ops.addBiasActivate(out, bias: bias, activation)
+                }
+            } else if activation != .identity {
+                Profiler.measure(.activation) { Ops.activate(out, activation) }
+            }
+        }
+    }
+
+    /// Allocating form: returns `act(x Wᵀ + b)` with shape (…, out).
+    public func callAsFunction(_ x: Tensor, activation: Activation = .identity) -> Tensor {
+        let out = Tensor(zeros: Array(x.shape.dropLast()) + [outFeatures])
+        forward(x, into: out, activation: activation)
+        return out
+    }
+
+    /// Several Linears with the same input fused into one (weights stacked along `out`, copied once
+    /// at load): one GEMM instead of several, e.g. q, k and v projections.
+    public static func stacked(_ parts: [Linear]) -> Linear {
+        precondition(!parts.isEmpty && parts.allSatisfy { $0.inFeatures == parts[0].inFeatures && ($0.bias == nil) == (parts[0].bias == nil) },
+                     "Linear.stacked: parts differ in input size or bias")
+        let inF = parts[0].inFeatures, outF = parts.reduce(0) { $0 + $1.outFeatures }
+        let w = Tensor(zeros: [outF, inF])
+        let b: Tensor? = parts[0].bias == nil ? nil : Tensor(zeros: [outF])
+        var row = 0
+        for p in parts {
+            (w.pointer + row * inF).update(from: p.weight.pointer, count: p.weight.count)
+            if let b, let pb = p.bias { (b.pointer + row).update(from: pb.pointer, count: pb.count) }
+            row += p.outFeatures
+        }
+        return Linear(weight: w, bias: b)
+    }
+}
+
+/// Layer normalisation over the last dimension with learned weight and bias.
+public struct LayerNorm: @unchecked Sendable {
+    public let weight: Tensor
+    public let bias: Tensor
+    public let eps: Float
+
+    public init(weight: Tensor, bias: Tensor, eps: Float) {
+        precondition(weight.shape == bias.shape, "LayerNorm: weight \(weight.shape), bias \(bias.shape)")
+        self.weight = weight
+        self.bias = bias
+        self.eps = eps
+    }
+
+    /// Loads `weight` and `bias` of size `dim` from a loader scoped to the module.
+    public init(_ w: WeightLoader, dim: Int, eps: Float) throws {
+        self.init(weight: try w("weight", shape: [dim]), bias: try w("bias", shape: [dim]), eps: eps)
+    }
+
+    /// Normalises `x` into `out` (which may be `x`).
+    public func forward(_ x: Tensor, into out: Tensor) {
+        Profiler.measure(.layerNorm) { Ops.layerNorm(x, weight: weight, bias: bias, eps: eps, into: out) }
+    }
+
+    /// Allocating form.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let out = Tensor(zeros: x.shape)
+        forward(x, into: out)
+        return out
+    }
+}

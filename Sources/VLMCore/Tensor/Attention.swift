@@ -1,0 +1,107 @@
+/// Which keys each query may attend to.
+public struct AttentionMask: Sendable {
+    /// Query i sees keys 0...i only (text towers).
+    public var causal: Bool
+    /// Per batch entry, per key: false where the key is padding. Nil: every key is valid.
+    public var keyValid: [[Bool]]?
+
+    public init(causal: Bool = false, keyValid: [[Bool]]? = nil) {
+        self.causal = causal
+        self.keyValid = keyValid
+    }
+
+    /// No masking.
+    public static let none = AttentionMask()
+
+    /// Keys valid where `attentionMask` (HF's 0/1 `attention_mask`, one row per batch entry) is non-zero.
+    public static func padding(_ attentionMask: [[Int]], causal: Bool = false) -> AttentionMask {
+        AttentionMask(causal: causal, keyValid: attentionMask.map { $0.map { $0 != 0 } })
+    }
+}
+
+/// A batch of row-major matrices inside a larger buffer: token t of batch entry b starts at
+/// `base + b * batchStride + t * rowStride`. Lets attention read the heads straight out of a fused
+/// QKV projection without copying.
+public struct StridedRows {
+    public var base: UnsafeMutablePointer<Float>
+    public var rowStride: Int
+    public var batchStride: Int
+
+    public init(base: UnsafeMutablePointer<Float>, rowStride: Int, batchStride: Int) {
+        self.base = base
+        self.rowStride = rowStride
+        self.batchStride = batchStride
+    }
+
+    /// Columns `column...` of a (B, N, C) tensor.
+    public init(_ t: Tensor, column: Int = 0) {
+        precondition(t.rank == 3, "StridedRows: expected (batch, tokens, channels), got \(t.shape)")
+        self.init(base: t.pointer + column, rowStride: t.shape[2], batchStride: t.shape[1] * t.shape[2])
+    }
+}
+
+extension Ops {
+    /// Scaled dot-product multi-head attention, `softmax(scale · Q Kᵀ + mask) V` per batch entry
+    /// and head, on GEMMs (two strided sgemm calls per head, no copies).
+    /// - q: `queryLength` rows of `heads * headDim` per batch entry; k, v: `keyLength` rows.
+    /// - out: merged heads (head h in columns h*headDim ..< (h+1)*headDim), may not alias q/k/v.
+    /// - scores: scratch of at least `queryLength * keyLength` floats.
+    public static func attention(q: StridedRows, k: StridedRows, v: StridedRows, out: StridedRows,
+                                 batch: Int, queryLength: Int, keyLength: Int, heads: Int, headDim: Int,
+                                 scale: Float, mask: AttentionMask = .none, scores: UnsafeMutablePointer<Float>) {
+        if let kv = mask.keyValid {
+            precondition(kv.count == batch && kv.allSatisfy { $0.count >= keyLength },
+                         "attention: key mask for \(kv.count) entries, need \(batch) x \(keyLength)")
+        }
+        Profiler.measure(.attention) {
+            for b in 0 ..< batch {
+                let valid = mask.keyValid?[b]
+                for h in 0 ..< heads {
+                    let qh = q.base + b * q.batchStride + h * headDim
+                    let kh = k.base + b * k.batchStride + h * headDim
+                    let vh = v.base + b * v.batchStride + h * headDim
+                    let oh = out.base + b * out.batchStride + h * headDim
+                    BLAS.sgemm(transB: true, m: queryLength, n: keyLength, k: headDim, alpha: scale,
+                               a: qh, lda: q.rowStride, b: kh, ldb: k.rowStride, c: scores, ldc: keyLength)
+                    for i in 0 ..< queryLength {
+                        let row = scores + i * keyLength
+                        // Causal: only the prefix 0...i is computed into the softmax; the rest is 0.
+                        let live = mask.causal ? min(i + 1, keyLength) : keyLength
+                        if let valid { for j in 0 ..< live where !valid[j] { row[j] = -.infinity } }
+                        softmaxRow(row, live)
+                        if live < keyLength { (row + live).update(repeating: 0, count: keyLength - live) }
+                    }
+                    BLAS.sgemm(m: queryLength, n: headDim, k: keyLength, a: scores, lda: keyLength,
+                               b: vh, ldb: v.rowStride, c: oh, ldc: out.rowStride)
+                }
+            }
+        }
+    }
+
+    /// Self-attention on a fused (B, N, 3·D) projection laid out [q | k | v]; writes (B, N, D) into `out`.
+    public static func attention(fusedQKV qkv: Tensor, heads: Int, scale: Float, mask: AttentionMask = .none,
+                                 into out: Tensor, scores: Tensor) {
+        precondition(qkv.rank == 3 && qkv.shape[2] % (3 * heads) == 0, "attention: fused QKV \(qkv.shape) for \(heads) heads")
+        let (b, n, d) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
+        precondition(out.shape == [b, n, d] && scores.count >= n * n, "attention: out \(out.shape), scores \(scores.shape)")
+        attention(q: StridedRows(qkv, column: 0), k: StridedRows(qkv, column: d), v: StridedRows(qkv, column: 2 * d),
+                  out: StridedRows(out), batch: b, queryLength: n, keyLength: n, heads: heads, headDim: d / heads,
+                  scale: scale, mask: mask, scores: scores.pointer)
+    }
+
+    /// Attention on separate contiguous q (B, Nq, D), k and v (B, Nk, D); allocating.
+    public static func attention(query: Tensor, key: Tensor, value: Tensor, heads: Int, scale: Float,
+                                 mask: AttentionMask = .none) -> Tensor {
+        precondition(query.rank == 3 && key.rank == 3 && key.shape == value.shape && query.shape[0] == key.shape[0]
+                     && query.shape[2] == key.shape[2] && query.shape[2] % heads == 0,
+                     "attention: q \(query.shape), k \(key.shape), v \(value.shape), \(heads) heads")
+        let (b, nq, nk, d) = (query.shape[0], query.shape[1], key.shape[1], query.shape[2])
+        let out = Tensor(zeros: query.shape)
+        let scores = Tensor(zeros: [nq * nk])
+        attention(q: StridedRows(query), k: StridedRows(key), v: StridedRows(value), out: StridedRows(out),
+                  batch: b, queryLength: nq, keyLength: nk, heads: heads, headDim: d / heads, scale: scale,
+                  mask: mask, scores: scores.pointer)
+        withExtendedLifetime(scores) {}
+        return out
+    }
+}

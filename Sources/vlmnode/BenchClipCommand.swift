@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import VLMCore
+
+/// `vlmnode bench clip`: CLIP ViT-B/32 at its real sizes with random weights, 1 image 224 px +
+/// 2 texts of 16 tokens (the workload of ../shared/reference/torch_bench.py and ort_bench.py).
+struct BenchClipCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clip", abstract: "CLIP ViT-B/32: ms per image and text batch, GFLOP/s vs sgemm peak, per-op profile.")
+
+    @Option(help: "Timed runs (median reported).") var runs = 20
+    @Option(help: "Python with torch + onnxruntime: also run Scripts/bench/clip_reference.py for side-by-side ratios.")
+    var python: String?
+    @Option(help: "Path of clip_reference.py.") var referenceScript = "Scripts/bench/clip_reference.py"
+
+    func run() throws {
+        let threads = BLAS.threadCount
+        BLAS.configure()
+        print("vlmnode bench clip: ViT-B/32 random weights, 1 image 224 px + 2 texts x 16 tokens, \(threads) threads, GEMM threading \(BLAS.threading.rawValue)")
+        print("load average before: \(Bench.loadAverage())")
+        let config = CLIPConfiguration()
+        var t = Bench.now()
+        let model = try CLIPModel(config, weights: .random(seed: 1))
+        print("build (random weights): \(Bench.ms(Bench.now() - t))")
+
+        var rng = SystemRandomNumberGenerator()
+        let pixels = Tensor(shape: [1, 3, 224, 224], values: (0 ..< 3 * 224 * 224).map { _ in Float.random(in: -2 ... 2, using: &rng) })
+        let ids = (0 ..< 2).map { _ in (0 ..< 15).map { _ in Int.random(in: 0 ..< 49000, using: &rng) } + [49407] }
+
+        let image = try Bench.median(runs: runs) { _ = try model.imageFeatures(pixels) }
+        let text = try Bench.median(runs: runs) { _ = try model.textFeatures(ids) }
+        let cpu0 = Bench.cpuSeconds()
+        let total = try Bench.median(runs: runs) { _ = try model(pixels: pixels, ids: ids) }
+        let cpuPerForward = (Bench.cpuSeconds() - cpu0) / Double(runs + 1)
+        print("image: \(Bench.ms(image))   2 texts: \(Bench.ms(text))   image + 2 texts: \(Bench.ms(total))  (median of \(runs)); CPU time per forward \(Bench.ms(cpuPerForward)) (all threads)")
+
+        // Both threading strategies, alternated so that background load hits them alike.
+        let chosen = BLAS.threading
+        var ab: [BLAS.Threading: [Double]] = [:]
+        for _ in 0 ..< 3 {
+            for mode in [BLAS.Threading.openblas, .splitColumns] {
+                BLAS.threading = mode
+                ab[mode, default: []].append(try Bench.median(runs: 3) { _ = try model(pixels: pixels, ids: ids) })
+            }
+        }
+        BLAS.threading = chosen
+        print("threading A/B, image + 2 texts: " + [BLAS.Threading.openblas, .splitColumns].map {
+            "\($0.rawValue) \(Bench.ms(ab[$0]!.sorted()[1]))" }.joined(separator: ", "))
+
+        // Nominal FLOPs of the full forward (what PyTorch computes), and what we actually issue.
+        let nominal = Self.flops(config, tokens: 16, texts: 2)
+        Profiler.reset(); Profiler.isEnabled = true
+        t = Bench.now(); _ = try model(pixels: pixels, ids: ids); let profiled = Bench.now() - t
+        Profiler.isEnabled = false
+        let issued = Profiler.gemmFlops
+
+        let shapes: [(Int, Int, Int)] = [(50, 768, 2304), (50, 768, 3072), (50, 3072, 768), (32, 512, 1536),
+                                         (32, 512, 2048), (577, 768, 2304), (577, 768, 3072), (1024, 1024, 1024)]
+        var peak = 0.0, modelPeak = 0.0
+        print("cblas_sgemm x · Wᵀ (\(threads) threads, \(BLAS.threading.rawValue)), M x K x N:")
+        for (m, k, n) in shapes {
+            let g = Bench.sgemmGFLOPs(m: m, k: k, n: n)
+            peak = max(peak, g)
+            if m <= 50 { modelPeak = max(modelPeak, g) }
+            print(String(format: "  %4dx%4dx%4d  %6.1f GFLOP/s", m, k, n, g))
+        }
+        let achieved = issued / total * 1e-9
+        print(String(format: "GEMM FLOPs issued per forward: %.2f GFLOP (nominal full forward %.2f GFLOP)", issued * 1e-9, nominal * 1e-9))
+        print(String(format: "achieved: %.1f GFLOP/s issued (%.1f nominal-equivalent) = %.0f%% of the best sgemm above (%.1f), %.0f%% of the best at the model's own shapes (%.1f)",
+                     achieved, nominal / total * 1e-9, 100 * achieved / peak, peak, 100 * achieved / modelPeak, modelPeak))
+        Bench.printKernelThroughput()
+        print("per-op profile (one profiled forward, \(Bench.ms(profiled))):")
+        Bench.printProfile(total: profiled)
+        if let python { try compare(python: python, total: total, image: image, text: text, threads: threads) }
+        print("load average after: \(Bench.loadAverage())")
+    }
+
+    /// GEMM FLOPs of a full CLIP forward (2 per multiply-add), attention products included.
+    static func flops(_ c: CLIPConfiguration, tokens: Int, texts: Int) -> Double {
+        func tower(_ s: TransformerShape, _ n: Int, _ b: Int) -> Double {
+            let d = Double(s.hidden), i = Double(s.intermediate), nn = Double(n), bb = Double(b)
+            let perLayer = 2 * bb * nn * d * (3 * d + d + 2 * i) + 2 * 2 * bb * nn * nn * d
+            return Double(s.layers) * perLayer
+        }
+        let v = c.visionConfig, grid = v.imageSize / v.patchSize
+        let patches = 2 * Double(grid * grid) * Double(v.numChannels * v.patchSize * v.patchSize * v.hiddenSize)
+        return tower(v.transformer, grid * grid + 1, 1) + patches + tower(c.textConfig.transformer, tokens, texts)
+            + 2 * Double(v.hiddenSize + texts * c.textConfig.hiddenSize) * Double(c.projectionDim)
+    }
+
+    private func compare(python: String, total: Double, image: Double, text: Double, threads: Int) throws {
+        print("running \(referenceScript) with \(python) (\(threads) threads)…")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [referenceScript, String(threads)]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0, let line = String(data: data, encoding: .utf8)?.split(separator: "\n").last,
+              let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw ValidationError("\(referenceScript) failed (exit \(p.terminationStatus))")
+        }
+        if let torch = json["torch_total_s"] as? Double {
+            let ti = json["torch_image_s"] as? Double ?? .nan, tt = json["torch_text_s"] as? Double ?? .nan
+            print(String(format: "PyTorch eager: image + 2 texts %@ (image %@, texts %@): vlmnode is %.2fx faster",
+                         Bench.ms(torch), Bench.ms(ti), Bench.ms(tt), torch / total))
+        }
+        if let ort = json["ort_total_s"] as? Double {
+            print(String(format: "ONNX Runtime:  image + 2 texts %@: vlmnode is %.2fx faster", Bench.ms(ort), ort / total))
+        } else if let err = json["ort_error"] as? String {
+            print("ONNX Runtime: not measured (\(err))")
+        }
+    }
+}
