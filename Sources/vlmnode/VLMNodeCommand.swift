@@ -7,5 +7,7 @@ struct VLMNodeCommand: AsyncParsableCommand {
         commandName: "vlmnode",
         abstract: "Language-grounded perception nodes for robots and video pipelines.",
         subcommands: [
+            TopicCommand.self,
+            BenchCommand.self,
         ])
 }
