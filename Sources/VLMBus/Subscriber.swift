@@ -87,7 +87,15 @@ final class SubscriberCore: @unchecked Sendable {
         var lastReport = BusClock.monotonicNs()
         while !isStopping {
             let parts: [ZMQMessage]?
-            do { parts = try socket.receiveMultipart() } catch { break }
+            do { parts = try socket.receiveMultipart() } catch {
+                // Only a dead context gets here (ETERM); end the stream instead of spinning.
+                condition.lock()
+                counters.receiveError = "\(error)"
+                stopping = true
+                condition.broadcast()
+                condition.unlock()
+                break
+            }
             if let parts { accept(parts) }
             let now = BusClock.monotonicNs()
             if now - lastReport >= Self.reportIntervalNs {
