@@ -13,5 +13,6 @@ struct VLMNodeCommand: AsyncParsableCommand {
             GraphCommand.self,
             PreprocessBenchCommand.self,
             ModelsCommand.self,
+            TopicCommand.self,
         ])
 }
