@@ -163,3 +163,59 @@ final class Packet {
 
     func unref() { av_packet_unref(pointer) }
 }
+
+/// An encoder (`AVCodecContext`) for images and video; freed in deinit.
+final class EncoderContext {
+    let pointer: UnsafeMutablePointer<AVCodecContext>
+    private let packet = Packet()
+
+    /// Opens an encoder by id (or by name, e.g. `libx264`, when `codecName` is given).
+    init(codecID: AVCodecID, codecName: String? = nil, width: Int, height: Int, format: AVPixelFormat,
+         timeBase: AVRational, label: String, options: [String: String] = [:],
+         configure: (UnsafeMutablePointer<AVCodecContext>) -> Void = { _ in }) throws {
+        let found = codecName.flatMap { avcodec_find_encoder_by_name($0) } ?? avcodec_find_encoder(codecID)
+        guard let codec = found else {
+            throw MediaError("FFmpeg has no \(codecName ?? String(cString: avcodec_get_name(codecID))) encoder", context: label)
+        }
+        guard let context = avcodec_alloc_context3(codec) else {
+            throw MediaError(code: vlm_averror(ENOMEM), context: label)
+        }
+        pointer = context
+        context.pointee.width = Int32(width)
+        context.pointee.height = Int32(height)
+        context.pointee.pix_fmt = format
+        context.pointee.time_base = timeBase
+        configure(context)
+        var dictionary: OpaquePointer? = nil
+        for (key, value) in options { av_dict_set(&dictionary, key, value, 0) }
+        defer { av_dict_free(&dictionary) }
+        try avCheck(avcodec_open2(context, codec, &dictionary), "open \(String(cString: codec.pointee.name)) encoder to \(label)")
+    }
+
+    deinit {
+        var slot: UnsafeMutablePointer<AVCodecContext>? = pointer
+        avcodec_free_context(&slot)
+    }
+
+    /// Sends a frame (nil = flush) and hands every packet that comes out to `body`.
+    func encode(_ frame: Frame?, label: String, _ body: (UnsafeMutablePointer<AVPacket>) throws -> Void) throws {
+        _ = try avStatus(avcodec_send_frame(pointer, frame?.pointer), "encode \(label)")
+        while true {
+            let status = try avStatus(avcodec_receive_packet(pointer, packet.pointer), "encode \(label)")
+            guard status == .ok else { return }
+            defer { packet.unref() }
+            try body(packet.pointer)
+        }
+    }
+
+    /// Encodes `frames` then flushes, returning all packet bytes concatenated (one image = one packet).
+    func encodeAll(_ frames: [Frame], label: String) throws -> Data {
+        var bytes = Data()
+        let collect: (UnsafeMutablePointer<AVPacket>) -> Void = { packet in
+            bytes.append(packet.pointee.data, count: Int(packet.pointee.size))
+        }
+        for frame in frames { try encode(frame, label: label, collect) }
+        try encode(nil, label: label, collect)
+        return bytes
+    }
+}
