@@ -7,5 +7,7 @@ struct VLMNodeCommand: AsyncParsableCommand {
         commandName: "vlmnode",
         abstract: "Language-grounded perception nodes for robots and video pipelines.",
         subcommands: [
+            SourceCommand.self,
+            BenchCommand.self,
         ])
 }
