@@ -70,7 +70,7 @@ public final class FrameSource {
     private var counts = FrameSourceStats()
 
     private let decoder: VideoDecoder
-    private let scaler = Scaler()
+    private let scaler: Scaler
     private var pacer: Pacer
     private let paced: Bool
     // fps resampling keeps the frame "on screen" (held) until a later one replaces it.
@@ -99,6 +99,7 @@ public final class FrameSource {
         decoder = try VideoDecoder(input: self.input, threads: options.threads, start: options.start,
                                    loop: options.loop, interrupt: interrupt, openTimeout: options.openTimeout)
         paced = options.realtime && !self.input.isLive
+        scaler = Scaler(threads: options.threads)
         pacer = Pacer(live: self.input.isLive)
     }
 

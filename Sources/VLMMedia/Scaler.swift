@@ -8,13 +8,21 @@ import CFFmpeg
 final class Scaler {
     private var context: OpaquePointer?
     private var key: Key?
+    /// Slice threads (0 = one per core), as the CLI's scale filter uses.
+    private let threads: Int
+    /// Describes the caller's buffer to `sws_scale_frame`, which wants refcounted frames: its
+    /// `buf[0]` is a 1-byte placeholder owned by this frame, `data[0]` points at the caller's bytes.
+    private let target = Frame()
 
     private struct Key: Equatable {
         var width, height, format, outWidth, outHeight, outFormat: Int32
         var colorspace, range: UInt32
     }
 
-    init() {}
+    init(threads: Int = 1) {
+        self.threads = threads
+        target.pointer.pointee.buf.0 = av_buffer_alloc(1)
+    }
 
     deinit { sws_freeContext(context) }
 
@@ -26,41 +34,43 @@ final class Scaler {
                          outHeight: Int32(height), outFormat: format.rawValue,
                          colorspace: f.colorspace.rawValue, range: f.color_range.rawValue)
         if context == nil || newKey != key {
-            let source = AVPixelFormat(rawValue: f.format)
-            guard let made = sws_getCachedContext(context, f.width, f.height, source,
-                                                  Int32(width), Int32(height), format,
-                                                  SWS_BICUBIC, nil, nil, nil) else {
-                let name = av_get_pix_fmt_name(AVPixelFormat(rawValue: f.format)).map { String(cString: $0) } ?? "\(f.format)"
-                throw MediaError("cannot convert \(name) \(f.width)x\(f.height) to \(width)x\(height)",
-                                 context: "set up pixel conversion")
-            }
-            context = made
+            sws_freeContext(context)
+            context = nil
+            key = nil
+            context = try makeContext(f, to: format, width: width, height: height)
             key = newKey
             applyColorspace(f)
         }
-        var dst: (UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?,
-                  UnsafeMutablePointer<UInt8>?) = (destination.assumingMemoryBound(to: UInt8.self), nil, nil, nil)
-        var dstStride: (Int32, Int32, Int32, Int32) = (Int32(step), 0, 0, 0)
-        var srcData = frame.pointee.data
-        var srcStride = frame.pointee.linesize
-        let rows = withUnsafePointer(to: &srcData) { srcPtr in
-            srcPtr.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { src in
-                withUnsafePointer(to: &srcStride) { stridePtr in
-                    stridePtr.withMemoryRebound(to: Int32.self, capacity: 8) { strides in
-                        withUnsafePointer(to: &dst) { dstPtr in
-                            dstPtr.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 4) { d in
-                                withUnsafePointer(to: &dstStride) { dsPtr in
-                                    dsPtr.withMemoryRebound(to: Int32.self, capacity: 4) { ds in
-                                        sws_scale(context, src, strides, 0, f.height, d, ds)
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        let t = target.pointer
+        t.pointee.width = Int32(width)
+        t.pointee.height = Int32(height)
+        t.pointee.format = format.rawValue
+        t.pointee.data.0 = destination.assumingMemoryBound(to: UInt8.self)
+        t.pointee.linesize.0 = Int32(step)
+        defer { t.pointee.data.0 = nil }
+        try avCheck(sws_scale_frame(context, t, frame), "convert frame pixels")
+    }
+
+    private func makeContext(_ f: AVFrame, to format: AVPixelFormat, width: Int, height: Int) throws -> OpaquePointer {
+        let name = av_get_pix_fmt_name(AVPixelFormat(rawValue: f.format)).map { String(cString: $0) } ?? "format \(f.format)"
+        let what = "convert \(name) \(f.width)x\(f.height) to \(width)x\(height)"
+        guard let made = sws_alloc_context() else { throw MediaError(code: vlm_averror(ENOMEM), context: what) }
+        let raw = UnsafeMutableRawPointer(made)
+        let settings: [(String, Int64)] = [
+            ("srcw", Int64(f.width)), ("srch", Int64(f.height)), ("src_format", Int64(f.format)),
+            ("dstw", Int64(width)), ("dsth", Int64(height)), ("dst_format", Int64(format.rawValue)),
+            ("sws_flags", Int64(SWS_BICUBIC)), ("threads", Int64(threads)),
+        ]
+        for (option, value) in settings where av_opt_set_int(raw, option, value, 0) < 0 {
+            sws_freeContext(made)
+            throw MediaError("swscale rejected \(option)=\(value)", context: what)
         }
-        if rows < 0 { throw MediaError(code: rows, context: "convert frame pixels") }
+        let status = sws_init_context(made, nil, nil)
+        if status < 0 {
+            sws_freeContext(made)
+            throw MediaError(code: status, context: what)
+        }
+        return made
     }
 
     /// YUV sources: use the frame's matrix (BT.601/709/…) and range, like the CLI's scale filter.

@@ -101,7 +101,8 @@ struct FFmpegRunner {
     func run(_ args: [String]) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable, "-hide_banner", "-nostdin", "-loglevel", "error"] + args
+        // `-benchmark` prints its `bench: … rtime=` line at info level.
+        process.arguments = [executable, "-hide_banner", "-nostdin", "-loglevel", "info"] + args
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice

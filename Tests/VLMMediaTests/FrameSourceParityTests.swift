@@ -60,6 +60,19 @@ import TestSupport
         #expect(source.codecName == "h264")
     }
 
+    /// Tagged BT.709 and full-range clips: the frame's matrix and range are honoured like the CLI does.
+    @Test(arguments: [["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"],
+                      ["-color_range", "pc"]])
+    func taggedColorspaceMatchesFFmpeg(tags: [String]) throws {
+        let dir = try makeTemporaryDirectory()
+        let clip = try FFmpegCLI.makeClip(in: dir, seconds: 0.2,
+                                          codec: ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"] + tags)
+        let reference = try FFmpegCLI.rawFrames(input: ["-i", clip.path], pixelFormat: "rgb24", in: dir)
+        let source = try FrameSource(input: clip.path, options: .init(realtime: false, threads: 2))
+        let (bytes, _) = try Self.collect(source, width: 320, height: 240, channels: 3)
+        try expectSameFrames(bytes, reference, frameBytes: 320 * 240 * 3)
+    }
+
     @Test func fpsResampleKeepsEveryThirdFrameLikeFFmpegFpsFilter() throws {
         let dir = try makeTemporaryDirectory()
         let reference = try FFmpegCLI.rawFrames(input: ["-f", "lavfi", "-i", Self.testsrc], pixelFormat: "rgb24",
