@@ -21,7 +21,6 @@ public enum DecodeBenchmark {
             let start = DispatchTime.now().uptimeNanoseconds
             var frames = 0
             while let frame = try source.next() {
-                _ = frame.info
                 frames += 1
             }
             return Result(frames: frames, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
