@@ -21,10 +21,13 @@ public struct FrameSourceOptions: Sendable {
     public var threads: Int
     /// Give up opening an input (network, device) after this many seconds.
     public var openTimeout: Double
+    /// Demuxer/device/protocol options for opening the input, e.g. `video_size=1280x720`,
+    /// `framerate=30`, `input_format=mjpeg` (V4L2) or `rtsp_transport=tcp`.
+    public var inputOptions: [String: String]
 
     public init(size: FrameSize? = nil, encoding: PixelEncoding = .rgb8, fps: Double? = nil,
                 loop: Bool = false, realtime: Bool = true, start: Double = 0, maxFrames: Int? = nil,
-                threads: Int = 0, openTimeout: Double = 10) {
+                threads: Int = 0, openTimeout: Double = 10, inputOptions: [String: String] = [:]) {
         self.size = size
         self.encoding = encoding
         self.fps = fps
@@ -34,6 +37,7 @@ public struct FrameSourceOptions: Sendable {
         self.maxFrames = maxFrames
         self.threads = threads
         self.openTimeout = openTimeout
+        self.inputOptions = inputOptions
     }
 }
 
@@ -97,7 +101,8 @@ public final class FrameSource {
         self.options = options
         self.interrupt = interrupt
         decoder = try VideoDecoder(input: self.input, threads: options.threads, start: options.start,
-                                   loop: options.loop, interrupt: interrupt, openTimeout: options.openTimeout)
+                                   loop: options.loop, interrupt: interrupt, openTimeout: options.openTimeout,
+                               inputOptions: options.inputOptions)
         paced = options.realtime && !self.input.isLive
         scaler = Scaler(threads: options.threads)
         pacer = Pacer(live: self.input.isLive)

@@ -60,12 +60,13 @@ final class InputContext {
         try avCheck(avformat_open_input(&slot, url, format, &dictionary), "open input \(label)")
         self.pointer = slot!
         self.interrupt = interrupt
-        do {
-            try avCheck(avformat_find_stream_info(pointer, nil), "read stream info of \(label)")
-        } catch {
-            avformat_close_input(&slot)
-            throw error
+        // Fully initialised from here: a throw runs deinit, which closes the input.
+        // avformat_open_input leaves the options nobody recognised in `dictionary`.
+        if let entry = av_dict_get(dictionary, "", nil, AV_DICT_IGNORE_SUFFIX) {
+            let key = String(cString: entry.pointee.key)
+            throw MediaError("unknown input option '\(key)' for \(formatName)", context: "open input \(label)")
         }
+        try avCheck(avformat_find_stream_info(pointer, nil), "read stream info of \(label)")
     }
 
     deinit {

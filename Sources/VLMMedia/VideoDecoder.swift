@@ -29,7 +29,7 @@ final class VideoDecoder {
     private var label: String { input.description }
 
     init(input: MediaInput, threads: Int, start: Double, loop: Bool, interrupt: InterruptFlag,
-         openTimeout: Double) throws {
+         openTimeout: Double, inputOptions: [String: String] = [:]) throws {
         FFmpegSetup.ensure()
         self.input = input
         var format: UnsafePointer<AVInputFormat>? = nil
@@ -42,7 +42,7 @@ final class VideoDecoder {
         interrupt.setDeadline(seconds: openTimeout)
         defer { interrupt.setDeadline(seconds: nil) }
         do {
-            context = try InputContext(url: input.openURL, format: format, options: [:],
+            context = try InputContext(url: input.openURL, format: format, options: inputOptions,
                                        interrupt: interrupt, label: input.description)
         } catch let error as MediaError where !interrupt.isRaised && error.code == vlm_averror_exit() {
             throw MediaError("no answer within \(openTimeout) s", context: "open input \(input)")

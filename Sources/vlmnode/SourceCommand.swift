@@ -50,6 +50,10 @@ struct SourceCommand: ParsableCommand {
     @Option(help: "FFmpeg decoder threads (0 = one per core).")
     var threads: Int = 0
 
+    @Option(name: .customLong("input-option"),
+            help: "KEY=VALUE for the demuxer/device/protocol, e.g. video_size=1280x720, input_format=mjpeg, rtsp_transport=tcp (repeatable).")
+    var inputOptions: [String] = []
+
     /// Checked in `run` (not `validate`) so a bad value prints one line, without the usage text.
     private func checkArguments() throws {
         if let size, FrameSize(size) == nil {
@@ -62,13 +66,25 @@ struct SourceCommand: ParsableCommand {
         if let frames, frames < 1 { throw MediaCLIError("bad --frames \(frames): expected at least 1") }
         if start < 0 { throw MediaCLIError("bad --start \(start): expected seconds ≥ 0") }
         if threads < 0 { throw MediaCLIError("bad --threads \(threads): expected 0 (auto) or more") }
+        for option in inputOptions where !option.contains("=") || option.hasPrefix("=") {
+            throw MediaCLIError("bad --input-option '\(option)': expected KEY=VALUE")
+        }
         if topic.isEmpty { throw MediaCLIError("--topic must not be empty") }
     }
 
     var options: FrameSourceOptions {
         FrameSourceOptions(size: size.flatMap { FrameSize($0) }, encoding: PixelEncoding(rawValue: encoding) ?? .rgb8,
                            fps: fps, loop: loop, realtime: realtime, start: start, maxFrames: frames,
-                           threads: threads)
+                           threads: threads, inputOptions: parsedInputOptions)
+    }
+
+    var parsedInputOptions: [String: String] {
+        var result: [String: String] = [:]
+        for option in inputOptions {
+            guard let eq = option.firstIndex(of: "=") else { continue }
+            result[String(option[..<eq])] = String(option[option.index(after: eq)...])
+        }
+        return result
     }
 
     func run() throws {

@@ -88,3 +88,28 @@ import TestSupport
         #expect(Self.openError("lavfi:testsrc", .init(fps: 0)) != nil)
     }
 }
+
+@Suite struct InputOptionTests {
+    @Test func deviceOptionsReachTheDemuxer() throws {
+        // rawvideo's demuxer takes video_size/pixel_format/framerate, as a camera's does.
+        let dir = try makeTemporaryDirectory()
+        let raw = dir.appendingPathComponent("frames.raw")
+        try FFmpegCLI.run(["-f", "lavfi", "-i", "testsrc=size=48x32:rate=10", "-frames:v", "4",
+                           "-f", "rawvideo", "-pix_fmt", "rgb24", raw.path])
+        let source = try FrameSource(input: "rawvideo:\(raw.path)", options: .init(
+            realtime: false, inputOptions: ["video_size": "48x32", "pixel_format": "rgb24", "framerate": "10"]))
+        var bytes = Data()
+        while let frame = try source.next() { frame.pixels.withBytes { bytes.append(contentsOf: $0) } }
+        let same = bytes == (try Data(contentsOf: raw))
+        #expect(same)
+    }
+
+    @Test func unknownOptionIsNamed() throws {
+        do {
+            _ = try FrameSource(input: "lavfi:testsrc", options: .init(inputOptions: ["no_such_option": "1"]))
+            Issue.record("opened with an unknown option")
+        } catch let error as MediaError {
+            #expect(error.description.contains("'no_such_option'"))
+        }
+    }
+}
