@@ -56,6 +56,15 @@ import TestSupport
         #expect(abs(infos[4].pts - 19.0 / 30) < 1e-3)
     }
 
+    @Test func startOnADeviceDiscardsUntilThePts() throws {
+        // lavfi cannot seek: frames before `start` are decoded and dropped.
+        let source = try FrameSource(input: "lavfi:testsrc=size=64x48:rate=30",
+                                     options: .init(realtime: false, start: 1, maxFrames: 3))
+        let infos = try Self.drain(source)
+        #expect(infos.count == 3)
+        #expect(abs(infos[0].pts - 1) < 1e-6 && abs(infos[2].pts - 32.0 / 30) < 1e-6)
+    }
+
     @Test func startBytesEqualFFmpegSeek() throws {
         let clip = try Self.clip()
         let dir = try makeTemporaryDirectory()
