@@ -102,7 +102,7 @@ public final class FrameSource {
         self.interrupt = interrupt
         decoder = try VideoDecoder(input: self.input, threads: options.threads, start: options.start,
                                    loop: options.loop, interrupt: interrupt, openTimeout: options.openTimeout,
-                               inputOptions: options.inputOptions)
+                                   inputOptions: options.inputOptions)
         paced = options.realtime && !self.input.isLive
         scaler = Scaler(threads: options.threads)
         pacer = Pacer(live: self.input.isLive)
