@@ -5,7 +5,7 @@ import Foundation
 public struct FrameSourceOptions: Sendable {
     /// Output size (swscale, bicubic); nil keeps the decoded size.
     public var size: FrameSize?
-    public var encoding: PixelEncoding
+    public var encoding: FrameEncoding
     /// Output rate: frames are dropped or duplicated by pts (sample and hold); nil keeps every frame.
     public var fps: Double?
     /// Start again from `start` at the end of a file (ignored for live and device inputs).
@@ -25,7 +25,7 @@ public struct FrameSourceOptions: Sendable {
     /// `framerate=30`, `input_format=mjpeg` (V4L2) or `rtsp_transport=tcp`.
     public var inputOptions: [String: String]
 
-    public init(size: FrameSize? = nil, encoding: PixelEncoding = .rgb8, fps: Double? = nil,
+    public init(size: FrameSize? = nil, encoding: FrameEncoding = .rgb8, fps: Double? = nil,
                 loop: Bool = false, realtime: Bool = true, start: Double = 0, maxFrames: Int? = nil,
                 threads: Int = 0, openTimeout: Double = 10, inputOptions: [String: String] = [:]) {
         self.size = size
@@ -195,7 +195,7 @@ public final class FrameSource {
         let pixels = PixelBuffer(count: step * height)
         try scaler.convert(frame.pointer, to: options.encoding.avFormat, width: width, height: height,
                            destination: pixels.baseAddress, step: step)
-        let info = FrameInfo(index: counts.emitted, pts: pts, stampNanoseconds: stamp, width: width,
+        let info = VideoFrameInfo(index: counts.emitted, pts: pts, stampNanoseconds: stamp, width: width,
                              height: height, encoding: options.encoding, step: step)
         counts.emitted += 1
         return VideoFrame(info: info, pixels: pixels)

@@ -2,7 +2,7 @@ import CFFmpeg
 import Foundation
 
 /// Pixel layouts a `FrameSource` produces; names follow the wire protocol (`vlm/Frame.encoding`).
-public enum PixelEncoding: String, CaseIterable, Sendable {
+public enum FrameEncoding: String, CaseIterable, Sendable {
     case rgb8, bgr8, gray8
 
     /// Bytes per pixel.
@@ -71,7 +71,7 @@ public struct PixelBuffer: ~Copyable {
 }
 
 /// Everything about a frame except its pixels (what a `vlm/Frame` header carries).
-public struct FrameInfo: Sendable, Equatable {
+public struct VideoFrameInfo: Sendable, Equatable {
     /// 0-based index of the frame among those this source emitted (the bus `seq`).
     public let index: Int
     /// Presentation time in seconds from the stream's time base (continues across `loop` passes;
@@ -82,14 +82,14 @@ public struct FrameInfo: Sendable, Equatable {
     public let stampNanoseconds: UInt64
     public let width: Int
     public let height: Int
-    public let encoding: PixelEncoding
+    public let encoding: FrameEncoding
     /// Bytes per row (`width * channels`, rows are packed).
     public let step: Int
 }
 
 /// A decoded, converted frame: `info` plus a pixel buffer that can be handed on without a copy.
 public struct VideoFrame: ~Copyable {
-    public let info: FrameInfo
+    public let info: VideoFrameInfo
     public var pixels: PixelBuffer
 
     /// Splits the frame so the pixels can be moved into the bus.

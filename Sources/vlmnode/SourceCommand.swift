@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VLMBus
 import VLMMedia
 
 /// Raised by SIGINT/SIGTERM; the frame source polls it (also inside blocking FFmpeg reads).
@@ -50,6 +51,12 @@ struct SourceCommand: ParsableCommand {
     @Option(help: "FFmpeg decoder threads (0 = one per core).")
     var threads: Int = 0
 
+    @Option(help: "Hold the first frame until N subscribers have connected (at most --wait-timeout seconds).")
+    var waitSubscribers: Int = 0
+
+    @Option(help: "Seconds --wait-subscribers waits before publishing anyway.")
+    var waitTimeout: Double = 30
+
     @Option(name: .customLong("input-option"),
             help: "KEY=VALUE for the demuxer/device/protocol, e.g. video_size=1280x720, input_format=mjpeg, rtsp_transport=tcp (repeatable).")
     var inputOptions: [String] = []
@@ -59,7 +66,7 @@ struct SourceCommand: ParsableCommand {
         if let size, FrameSize(size) == nil {
             throw MediaCLIError("bad --size '\(size)': expected WIDTHxHEIGHT such as 640x480 (1…16384 each)")
         }
-        if PixelEncoding(rawValue: encoding) == nil {
+        if FrameEncoding(rawValue: encoding) == nil {
             throw MediaCLIError("bad --encoding '\(encoding)': expected rgb8, bgr8 or gray8")
         }
         if let fps, !(fps > 0 && fps <= 1000) { throw MediaCLIError("bad --fps \(fps): expected 0 < fps ≤ 1000") }
@@ -69,11 +76,12 @@ struct SourceCommand: ParsableCommand {
         for option in inputOptions where !option.contains("=") || option.hasPrefix("=") {
             throw MediaCLIError("bad --input-option '\(option)': expected KEY=VALUE")
         }
+        if waitSubscribers < 0 { throw MediaCLIError("bad --wait-subscribers \(waitSubscribers): expected 0 or more") }
         if topic.isEmpty { throw MediaCLIError("--topic must not be empty") }
     }
 
     var options: FrameSourceOptions {
-        FrameSourceOptions(size: size.flatMap { FrameSize($0) }, encoding: PixelEncoding(rawValue: encoding) ?? .rgb8,
+        FrameSourceOptions(size: size.flatMap { FrameSize($0) }, encoding: FrameEncoding(rawValue: encoding) ?? .rgb8,
                            fps: fps, loop: loop, realtime: realtime, start: start, maxFrames: frames,
                            threads: threads, inputOptions: parsedInputOptions)
     }
@@ -96,17 +104,29 @@ struct SourceCommand: ParsableCommand {
         } catch let error as MediaError {
             throw MediaCLIError(error.description)
         }
-        let publisher = try FramePublisher(bind: bind, topic: topic)
+        let publisher: FramePublisher
+        do {
+            publisher = try FramePublisher(bind: bind, topic: topic)
+        } catch {
+            throw MediaCLIError(String(describing: error))
+        }
         printLine("source \(input): \(source.formatName)/\(source.codecName), "
                   + (source.isPaced ? "paced at native rate" : "not paced")
                   + "; publishing \(topic) on \(publisher.endpoint)")
+        if waitSubscribers > 0,
+           !publisher.waitForSubscribers(waitSubscribers, timeout: waitTimeout, interrupt: sourceInterrupt),
+           !sourceInterrupt.isRaised {
+            printLine("no \(waitSubscribers) subscriber(s) after \(waitTimeout) s; publishing anyway")
+        }
         let clock = ContinuousClock()
         let began = clock.now
-        var firstError: MediaError?
+        var firstError: String?
         do {
             while let frame = try source.next() { try publisher.publish(frame) }
         } catch let error as MediaError {
-            firstError = error
+            firstError = error.description
+        } catch {
+            firstError = "cannot publish on \(publisher.endpoint): \(error)"
         }
         let duration = (clock.now - began).components
         let elapsed = Double(duration.seconds) + Double(duration.attoseconds) / 1e18
@@ -115,7 +135,7 @@ struct SourceCommand: ParsableCommand {
         printLine(String(format: "published %d frames in %.2f s (%.1f fps); decoded %d, resampler dropped %d, repeated %d, corrupt packets %d; %@",
                          stats.emitted, elapsed, rate, stats.decoded, stats.dropped, stats.duplicated, stats.corrupt,
                          publisher.summary))
-        if let firstError { throw MediaCLIError(firstError.description) }
+        if let firstError { throw MediaCLIError(firstError) }
     }
 
     private func printLine(_ text: String) {

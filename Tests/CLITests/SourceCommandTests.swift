@@ -54,6 +54,23 @@ import TestSupport
         #expect(try Self.failure(["lavfi:testsrc", "--fps", "0"]).contains("--fps"))
     }
 
+    @Test func busyEndpoint() throws {
+        let endpoint = "ipc://\(try makeTemporaryDirectory().path)/busy.sock"
+        let first = Process()
+        first.executableURL = VLMNodeBinary.url
+        first.arguments = ["source", "lavfi:testsrc=size=32x24:rate=5", "--bind", endpoint]
+        let out = Pipe()
+        first.standardOutput = out
+        try first.run()
+        defer { kill(first.processIdentifier, SIGINT); first.waitUntilExit() }
+        _ = out.fileHandleForReading.availableData // its endpoint line: bound
+        let line = try Self.failure(["lavfi:testsrc", "--bind", endpoint])
+        #expect(line.contains(endpoint) && line.contains("in use"), "\(line)")
+        // tcp: a port the first source holds.
+        let tcpFirst = try VLMNodeBinary.run(["source", "lavfi:testsrc=size=32x24:rate=5", "--frames", "1", "--no-realtime"])
+        #expect(tcpFirst.stdout.contains("tcp://127.0.0.1:"))
+    }
+
     @Test func publishesAndSummarises() throws {
         let result = try VLMNodeBinary.run(["source", "lavfi:testsrc=size=64x48:rate=30", "--frames", "5",
                                             "--no-realtime", "--bind", "ipc://\(try makeTemporaryDirectory().path)/s.sock"])

@@ -8,9 +8,9 @@ import TestSupport
     static let testsrc = "testsrc=size=320x240:rate=30"
 
     /// Reads every frame of `source` into one buffer, checking each frame's geometry.
-    static func collect(_ source: FrameSource, width: Int, height: Int, channels: Int) throws -> (Data, [FrameInfo]) {
+    static func collect(_ source: FrameSource, width: Int, height: Int, channels: Int) throws -> (Data, [VideoFrameInfo]) {
         var bytes = Data()
-        var infos: [FrameInfo] = []
+        var infos: [VideoFrameInfo] = []
         while let frame = try source.next() {
             #expect(frame.info.width == width && frame.info.height == height)
             #expect(frame.info.step == width * channels)
@@ -21,8 +21,8 @@ import TestSupport
         return (bytes, infos)
     }
 
-    @Test(arguments: [(PixelEncoding.rgb8, "rgb24"), (.bgr8, "bgr24"), (.gray8, "gray")])
-    func lavfiMatchesFFmpegRawvideo(encoding: PixelEncoding, pixelFormat: String) throws {
+    @Test(arguments: [(FrameEncoding.rgb8, "rgb24"), (.bgr8, "bgr24"), (.gray8, "gray")])
+    func lavfiMatchesFFmpegRawvideo(encoding: FrameEncoding, pixelFormat: String) throws {
         let dir = try makeTemporaryDirectory()
         let reference = try FFmpegCLI.rawFrames(input: ["-f", "lavfi", "-i", Self.testsrc], pixelFormat: pixelFormat,
                                                 extra: ["-frames:v", "30"], in: dir)

@@ -11,8 +11,8 @@ import TestSupport
                                codec: ["-c:v", "libx264", "-preset", "ultrafast", "-g", "10", "-pix_fmt", "yuv420p"])
     }
 
-    static func drain(_ source: FrameSource) throws -> [FrameInfo] {
-        var infos: [FrameInfo] = []
+    static func drain(_ source: FrameSource) throws -> [VideoFrameInfo] {
+        var infos: [VideoFrameInfo] = []
         while let frame = try source.next() { infos.append(frame.info) }
         return infos
     }
@@ -80,7 +80,7 @@ import TestSupport
         let source = try FrameSource(input: try Self.clip().path,
                                      options: .init(loop: true, realtime: false, maxFrames: 75))
         var frames: [Data] = []
-        var infos: [FrameInfo] = []
+        var infos: [VideoFrameInfo] = []
         while let frame = try source.next() {
             infos.append(frame.info)
             frames.append(frame.pixels.data)
