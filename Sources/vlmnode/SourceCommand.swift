@@ -51,6 +51,9 @@ struct SourceCommand: ParsableCommand {
     @Option(help: "FFmpeg decoder threads (0 = one per core).")
     var threads: Int = 0
 
+    @Option(help: "Seconds to wait for an input (network stream, device) to open.")
+    var openTimeout: Double = 10
+
     @Option(help: "Hold the first frame until N subscribers have connected (at most --wait-timeout seconds).")
     var waitSubscribers: Int = 0
 
@@ -76,6 +79,7 @@ struct SourceCommand: ParsableCommand {
         for option in inputOptions where !option.contains("=") || option.hasPrefix("=") {
             throw MediaCLIError("bad --input-option '\(option)': expected KEY=VALUE")
         }
+        if !(openTimeout > 0) { throw MediaCLIError("bad --open-timeout \(openTimeout): expected seconds > 0") }
         if waitSubscribers < 0 { throw MediaCLIError("bad --wait-subscribers \(waitSubscribers): expected 0 or more") }
         if topic.isEmpty { throw MediaCLIError("--topic must not be empty") }
     }
@@ -83,7 +87,8 @@ struct SourceCommand: ParsableCommand {
     var options: FrameSourceOptions {
         FrameSourceOptions(size: size.flatMap { FrameSize($0) }, encoding: FrameEncoding(rawValue: encoding) ?? .rgb8,
                            fps: fps, loop: loop, realtime: realtime, start: start, maxFrames: frames,
-                           threads: threads, inputOptions: parsedInputOptions)
+                           threads: threads, openTimeout: openTimeout,
+                           inputOptions: parsedInputOptions)
     }
 
     var parsedInputOptions: [String: String] {
