@@ -16,6 +16,8 @@ final class VideoDecoder {
     /// Nominal frame duration, for streams whose frames carry none.
     let nominalFrameDuration: Double
     private let start: Double
+    /// Network streams and devices (not files, not lavfi) must deliver within this many seconds.
+    private let readTimeout: Double?
     private let loop: Bool
     private var inputEnded = false
     private var loopOffset = 0.0
@@ -60,6 +62,11 @@ final class VideoDecoder {
         nominalFrameDuration = rate.num > 0 && rate.den > 0 ? 1 / av_q2d(rate) : 1.0 / 30
         decoder = try DecoderContext(input: context, streamIndex: best, threads: threads, label: input.description)
         self.start = max(0, start)
+        switch input.kind {
+        case .file: readTimeout = nil
+        case .device(let format, _) where format == "lavfi": readTimeout = nil
+        default: readTimeout = openTimeout
+        }
         self.loop = loop && input.isSeekable
         if self.start > 0 && input.isSeekable { seek(to: self.start) }
     }
@@ -101,7 +108,13 @@ final class VideoDecoder {
 
     /// Reads one packet of our stream and sends it to the decoder; at the end, flushes.
     private func feedPacket(interrupt: InterruptFlag) throws {
+        // A stalled stream or camera would block av_read_frame forever; the deadline aborts it.
+        if readTimeout != nil { interrupt.setDeadline(seconds: readTimeout) }
         let read = av_read_frame(context.pointer, packet.pointer)
+        if readTimeout != nil { interrupt.setDeadline(seconds: nil) }
+        if let readTimeout, read == vlm_averror_exit(), !interrupt.isRaised {
+            throw MediaError("no data for \(readTimeout) s", context: "read from input \(label)")
+        }
         if read == vlm_averror_eof() || (read < 0 && interrupt.isRaised) {
             inputEnded = true
             _ = try decoder.send(nil, label: label)
