@@ -4,6 +4,6 @@ import ArgumentParser
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Print performance figures measured against reference tools on this machine.",
-        subcommands: [BenchDecodeCommand.self])
+        abstract: "Measure transport, decode and model performance; prints figures.",
+        subcommands: [BenchBusCommand.self, BenchDecodeCommand.self])
 }

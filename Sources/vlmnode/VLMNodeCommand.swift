@@ -8,6 +8,7 @@ struct VLMNodeCommand: AsyncParsableCommand {
         abstract: "Language-grounded perception nodes for robots and video pipelines.",
         subcommands: [
             SourceCommand.self,
+            TopicCommand.self,
             BenchCommand.self,
         ])
 }
