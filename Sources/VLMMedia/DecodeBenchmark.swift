@@ -20,9 +20,7 @@ public enum DecodeBenchmark {
                                          interrupt: interrupt)
             let start = DispatchTime.now().uptimeNanoseconds
             var frames = 0
-            while let frame = try source.next() {
-                frames += 1
-            }
+            while try source.next() != nil { frames += 1 }
             return Result(frames: frames, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         let decoder = try VideoDecoder(input: input, threads: threads, start: 0, loop: false,
