@@ -13,6 +13,8 @@
 static inline int vlm_averror(int e) { return AVERROR(e); }
 static inline int vlm_averror_eof(void) { return AVERROR_EOF; }
 static inline int vlm_averror_eagain(void) { return AVERROR(EAGAIN); }
+static inline int vlm_averror_exit(void) { return AVERROR_EXIT; }
+static inline int vlm_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
 static inline int64_t vlm_av_nopts_value(void) { return AV_NOPTS_VALUE; }
 static inline int vlm_errno(void) { return errno; }
 #endif

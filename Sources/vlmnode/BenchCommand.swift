@@ -11,4 +11,6 @@ struct BenchCommand: ParsableCommand {
             BenchLoadCommand.self,
             BenchBusCommand.self,
         ])
+        abstract: "Measure transport, decode and model performance; prints figures.",
+        subcommands: [BenchBusCommand.self, BenchDecodeCommand.self])
 }

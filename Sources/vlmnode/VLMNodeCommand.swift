@@ -8,6 +8,8 @@ struct VLMNodeCommand: AsyncParsableCommand {
         abstract: "Language-grounded perception nodes for robots and video pipelines.",
         subcommands: [
             GroundCommand.self,
+            SourceCommand.self,
+            TopicCommand.self,
             BenchCommand.self,
             LaunchCommand.self,
             GraphCommand.self,
