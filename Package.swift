@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "VLMCore", dependencies: ["CBLAS"], swiftSettings: fastMath),
         .target(name: "VLMNode", dependencies: ["VLMBus", "VLMCore"]),
         .target(name: "VLMLaunch", dependencies: ["VLMNode"]),
-        .target(name: "VLMRecord", dependencies: ["VLMBus", "CZstd", "CLZ4"]),
+        .target(name: "VLMRecord", dependencies: ["VLMBus", "CZstd", "CLZ4"], swiftSettings: fastMath),
 
         // Plugin nodes: a VLMCore model + VLMNode wiring + their messages.
         .target(name: "Detection", dependencies: ["VLMCore", "VLMNode", "VLMBus"], path: "Plugins/Detection"),

@@ -32,6 +32,9 @@ public final class MCAPReader {
     public private(set) var damage: MCAPError?
     /// Data End's data-section CRC (0: not recorded or not reached).
     public private(set) var dataSectionCRC: UInt32 = 0
+    /// Where the summary section starts (from the footer), when it was used.
+    public private(set) var summaryStart: UInt64?
+    var dataEndScanned: (offset: UInt64, crc: UInt32)?
 
     let input: FileInput
     var items: [DataItem] = []
@@ -145,6 +148,7 @@ public final class MCAPReader {
         if chunkItems.isEmpty && (statistics?.messageCount ?? 1) > 0 { return false }
         items = chunkItems
         usedSummary = true
+        self.summaryStart = summaryStart
         return true
     }
 
@@ -191,6 +195,7 @@ public final class MCAPReader {
                     let body = try input.read(at: offset + 9, count: 4, what: "data end")
                     var d = ByteDecoder(body.bytes, base: offset + 9, path: path)
                     dataSectionCRC = try d.u32()
+                    dataEndScanned = (offset, dataSectionCRC)
                 }
                 return
             case .footer:

@@ -20,7 +20,11 @@ func sampleMessages(count: Int = 200, largeEvery: Int = 25, largeSize: Int = 600
         let data = (0..<(10 + i % 50)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ i) }
         out.append(SampleMessage(topic: topic, sequence: UInt32(i), logTime: t, publishTime: t - 500, data: data))
         if largeEvery > 0 && i % largeEvery == 0 {
-            let big = (0..<largeSize).map { UInt8(truncatingIfNeeded: $0 >> 3 &+ i) }
+            var big = [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: largeSize)
+            big.withUnsafeMutableBufferPointer { b in
+                var k = 0
+                while k < b.count { b[k] = UInt8(truncatingIfNeeded: k &+ i); k += 4093 }
+            }
             out.append(SampleMessage(topic: "/big", sequence: UInt32(i), logTime: t + 1, publishTime: t, data: big))
         }
     }
