@@ -24,7 +24,7 @@ public final class MCAPReader {
     public internal(set) var channels: [UInt16: MCAPChannel] = [:]
     /// The Statistics record, when the file has a summary with one.
     public private(set) var statistics: MCAPStatistics?
-    /// Chunk Index records from the summary (empty after a linear scan).
+    /// Chunk Index records from the summary, or rebuilt from chunk headers by a linear scan.
     public private(set) var chunkIndexes: [MCAPChunkIndex] = []
     /// True when the summary was used; false when the file was scanned record by record.
     public private(set) var usedSummary = false
@@ -170,10 +170,18 @@ public final class MCAPReader {
             }
             switch MCAPOpcode(rawValue: op) {
             case .chunk:
-                let head = try input.read(at: offset + 9, count: Int(min(length, 16)), what: "chunk header")
+                let head = try input.read(at: offset + 9, count: Int(min(length, 96)), what: "chunk header")
                 var d = ByteDecoder(head.bytes, base: offset + 9, path: path)
+                let start = try d.u64(), end = try d.u64(), uncompressed = try d.u64()
+                _ = try d.u32()
+                let compression = try d.string("chunk compression")
+                let compressed = try d.u64("chunk records length")
                 items.append(DataItem(kind: .chunk, offset: offset, length: recordLength,
-                                      startTime: try d.u64(), endTime: try d.u64(), channels: []))
+                                      startTime: start, endTime: end, channels: []))
+                chunkIndexes.append(MCAPChunkIndex(
+                    messageStartTime: start, messageEndTime: end, chunkStartOffset: offset, chunkLength: recordLength,
+                    messageIndexOffsets: [:], messageIndexLength: 0, compression: compression,
+                    compressedSize: compressed, uncompressedSize: uncompressed))
             case .message:
                 let head = try input.read(at: offset + 9, count: Int(min(length, 14)), what: "message header")
                 var d = ByteDecoder(head.bytes, base: offset + 9, path: path)

@@ -7,5 +7,6 @@ struct VLMNodeCommand: AsyncParsableCommand {
         commandName: "vlmnode",
         abstract: "Language-grounded perception nodes for robots and video pipelines.",
         subcommands: [
+            BagCommand.self,
         ])
 }
