@@ -26,6 +26,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Libraries, one concern each.
         .target(name: "VLMBus", dependencies: ["CZMQ"]),
@@ -33,7 +34,7 @@ let package = Package(
         .target(name: "VLMCore", dependencies: ["CBLAS"], swiftSettings: fastMath),
         .target(name: "VLMNode", dependencies: ["VLMBus", "VLMCore"]),
         .target(name: "VLMLaunch", dependencies: ["VLMNode"]),
-        .target(name: "VLMRecord", dependencies: ["VLMBus", "CZstd", "CLZ4"], swiftSettings: fastMath),
+        .target(name: "VLMRecord", dependencies: ["VLMBus", "CZstd", "CLZ4", "CZlib"], swiftSettings: fastMath),
 
         // Plugin nodes: a VLMCore model + VLMNode wiring + their messages.
         .target(name: "Detection", dependencies: ["VLMCore", "VLMNode", "VLMBus"], path: "Plugins/Detection"),

@@ -1,51 +1,17 @@
 // CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), the checksum MCAP uses everywhere.
+import CZlib
 import Foundation
 
 /// CRC-32 as zlib computes it: `update(0, bytes)` equals `zlib.crc32(bytes)`.
 public enum CRC32 {
     static let polynomial: UInt32 = 0xEDB8_8320
 
-    /// Eight 256-entry tables for slicing-by-8: one table lookup per input byte, eight bytes per step.
-    static let tables: [UInt32] = {
-        var t = [UInt32](repeating: 0, count: 8 * 256)
-        for i in 0..<256 {
-            var c = UInt32(i)
-            for _ in 0..<8 { c = (c & 1) != 0 ? (c >> 1) ^ polynomial : c >> 1 }
-            t[i] = c
-        }
-        for k in 1..<8 {
-            for i in 0..<256 {
-                let prev = t[(k - 1) * 256 + i]
-                t[k * 256 + i] = (prev >> 8) ^ t[Int(prev & 0xFF)]
-            }
-        }
-        return t
-    }()
-
     /// Continues `crc` (a finished CRC of earlier bytes, 0 for none) over `bytes`.
+    /// zlib's braided implementation: ~3 GB/s here, four times a Swift slicing-by-8 loop,
+    /// which matters at 180 MB/s of frames.
     public static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        guard var p = bytes.baseAddress, bytes.count > 0 else { return crc }
-        var n = bytes.count
-        var c = ~crc
-        tables.withUnsafeBufferPointer { tb in
-            let t = tb.baseAddress!
-            while n >= 8 {
-                let lo = p.loadUnaligned(as: UInt32.self).littleEndian ^ c
-                let hi = (p + 4).loadUnaligned(as: UInt32.self).littleEndian
-                c = t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)]
-                    ^ t[5 * 256 + Int((lo >> 16) & 0xFF)] ^ t[4 * 256 + Int(lo >> 24)]
-                    ^ t[3 * 256 + Int(hi & 0xFF)] ^ t[2 * 256 + Int((hi >> 8) & 0xFF)]
-                    ^ t[256 + Int((hi >> 16) & 0xFF)] ^ t[Int(hi >> 24)]
-                p += 8
-                n -= 8
-            }
-            while n > 0 {
-                c = t[Int((c ^ UInt32(p.load(as: UInt8.self))) & 0xFF)] ^ (c >> 8)
-                p += 1
-                n -= 1
-            }
-        }
-        return ~c
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
+        return UInt32(crc32_z(UInt(crc), base.assumingMemoryBound(to: UInt8.self), bytes.count))
     }
 
     /// CRC of a byte array (convenience for small buffers).
