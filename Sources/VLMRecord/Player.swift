@@ -104,7 +104,10 @@ public final class Player {
             if target - now > 50_000_000 {
                 Clock.sleep(untilMonotonic: now + 50_000_000)
             } else {
-                Clock.sleep(untilMonotonic: target)
+                // Sleep to 1 ms before, then yield-spin: the kernel's wake-up slack is what
+                // would otherwise dominate the timing error.
+                if target - now > 1_000_000 { Clock.sleep(untilMonotonic: target - 1_000_000) }
+                while Clock.monotonicNs() < target { sched_yield() }
                 if !control.isPaused { break }
             }
         }
