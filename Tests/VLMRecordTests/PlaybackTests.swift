@@ -119,3 +119,28 @@ import TestSupport
         #expect(recorder.files.first!.hasSuffix("s_0.mcap"))
     }
 }
+
+/// What a killed recorder leaves: the writer never finishes, yet everything flushed is readable.
+@Suite struct AbandonedRecordingTests {
+    @Test func unfinishedRecordingKeepsEveryFlushedMessage() throws {
+        let path = try makeTemporaryDirectory().appendingPathComponent("killed.mcap").path
+        var options = RecordOptions(path: path)
+        options.idleFlushNs = 0
+        do {
+            let recorder = try Recorder(options: options)
+            let frame = [UInt8](repeating: 9, count: 700_000)
+            for i in 0..<20 {
+                let header = Array(#"{"v":1,"type":"t","seq":\#(i),"stamp_ns":\#(i)}"#.utf8)
+                try recorder.record(topic: i % 4 == 0 ? "/frame" : "/small", parts: i % 4 == 0 ? [header, frame] : [header],
+                                    receiveTime: UInt64(i) * 1_000_000)
+                if i == 14 { try recorder.tick() }  // idle flush: small messages 0…14 reach the file
+            }
+            // No finish(): the process "dies" here with messages 15…19's small ones unflushed.
+        }
+        let reader = try MCAPReader(path: path)
+        #expect(!reader.usedSummary && reader.damage != nil)
+        let seqs = try readAll(path).map(\.sequence)
+        // All of 0…14, plus the frame at 16 (frames are written as they arrive).
+        #expect(seqs == Array(0...14) + [16])
+    }
+}
