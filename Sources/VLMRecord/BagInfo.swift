@@ -94,14 +94,14 @@ public struct BagInfo: Sendable {
     public func render() -> String {
         var lines: [String] = []
         lines.append("file:        \(path)")
-        lines.append("size:        \(Self.bytes(fileSize))")
+        lines.append("size:        \(Self.formatBytes(fileSize))")
         lines.append("library:     \(library.isEmpty ? "-" : library)   profile: \(profile.isEmpty ? "-" : profile)")
         lines.append("messages:    \(messageCount)")
         lines.append(String(format: "duration:    %.3f s", duration)
                      + (messageCount > 0 ? "   (\(Self.time(startTime)) to \(Self.time(endTime)))" : ""))
         let compression = chunksByCompression.keys.sorted().map { "\($0): \(chunksByCompression[$0]!)" }.joined(separator: ", ")
         lines.append("chunks:      \(chunkCount)" + (chunkCount > 0
-            ? "   (\(compression); \(Self.bytes(compressedBytes)) stored, \(Self.bytes(uncompressedBytes)) uncompressed)" : ""))
+            ? "   (\(compression); \(Self.formatBytes(compressedBytes)) stored, \(Self.formatBytes(uncompressedBytes)) uncompressed)" : ""))
         lines.append("index:       \(source == "summary" ? "summary section" : "none usable: read by linear scan")")
         if let damage { lines.append("damage:      \(damage)") }
         lines.append("topics:")
@@ -112,12 +112,13 @@ public struct BagInfo: Sendable {
             lines.append("  " + t.topic.padding(toLength: width, withPad: " ", startingAt: 0)
                          + "  " + t.type.padding(toLength: typeWidth, withPad: " ", startingAt: 0)
                          + String(format: "  %8llu msgs", t.count) + "  " + rate
-                         + "  " + Self.bytes(t.bytes).leftPad(10) + "  " + t.messageEncoding)
+                         + "  " + Self.formatBytes(t.bytes).leftPad(10) + "  " + t.messageEncoding)
         }
         return lines.joined(separator: "\n")
     }
 
-    static func bytes(_ n: UInt64) -> String {
+    /// `1.5 MiB`-style sizes.
+    public static func formatBytes(_ n: UInt64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var v = Double(n), u = 0
         while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }

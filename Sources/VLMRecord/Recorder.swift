@@ -88,7 +88,7 @@ public final class Recorder {
         let total = counts.values.reduce(0, +)
         let perTopic = counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", ")
         return "recording " + String(format: "%.1f", elapsed) + " s: \(total) msgs ("
-            + (perTopic.isEmpty ? "none yet" : perTopic) + "), \(BagInfo.bytes(messageBytes)) -> \(BagInfo.bytes(fileBytes))"
+            + (perTopic.isEmpty ? "none yet" : perTopic) + "), \(BagInfo.formatBytes(messageBytes)) -> \(BagInfo.formatBytes(fileBytes))"
             + (files.count > 1 ? " in \(files.count) files" : "")
     }
 }
