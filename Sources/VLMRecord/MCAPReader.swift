@@ -61,7 +61,9 @@ public final class MCAPReader {
     /// log-time window [start, end). Throws `unknownTopics` for topics the file does not have.
     public func messages(topics wanted: Set<String>? = nil, start: UInt64? = nil,
                          end: UInt64? = nil) throws -> MCAPMessageIterator {
-        if let wanted {
+        // After a scan, channels recorded inside chunks are not known yet: check only what is known.
+        let channelsComplete = usedSummary || !items.contains { $0.kind == .chunk } || !channels.isEmpty
+        if let wanted, channelsComplete {
             let missing = wanted.subtracting(Set(topics)).sorted()
             if !missing.isEmpty { throw MCAPError.unknownTopics(path: path, topics: missing, available: topics) }
         }
