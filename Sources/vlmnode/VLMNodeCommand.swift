@@ -8,5 +8,7 @@ struct VLMNodeCommand: AsyncParsableCommand {
         abstract: "Language-grounded perception nodes for robots and video pipelines.",
         subcommands: [
             BagCommand.self,
+            RecordCommand.self,
+            PlayCommand.self,
         ])
 }
