@@ -19,14 +19,17 @@ extension BusMessage {
     }
 }
 
-extension Publisher {
-    /// Publishes recorded parts (header JSON, blobs) on `topic`. The header is parsed and
-    /// re-encoded by VLMBus (canonical JSON); each blob is copied once into a libzmq message.
-    public func publish(topic: String, recordedParts parts: [UnsafeRawBufferPointer]) throws {
+/// A recorded message made ready to publish: header parsed, blobs copied into libzmq messages.
+public struct PreparedBusMessage: Sendable {
+    public let topic: String
+    public let header: MessageHeader
+    public let blobs: [Blob]
+
+    /// Parses the header part and copies each blob once into a libzmq message.
+    public init(topic: String, recordedParts parts: [UnsafeRawBufferPointer]) throws {
         guard let headerBytes = parts.first else {
             throw MCAPError.invalidUse("recorded message on \(topic) has no header part")
         }
-        let header: MessageHeader
         do { header = try MessageHeader(json: headerBytes) } catch {
             throw MCAPError.invalidUse("recorded message on \(topic) has an invalid header: \(error)")
         }
@@ -37,7 +40,15 @@ extension Publisher {
             if part.count > 0 { buffer.copyMemory(from: part.baseAddress!, byteCount: part.count) }
             blobs.append(try Blob(takingOwnershipOf: buffer, count: part.count))
         }
-        try publish(topic: topic, header: header, blobs: blobs)
+        self.topic = topic
+        self.blobs = blobs
+    }
+}
+
+extension Publisher {
+    /// Publishes a prepared recorded message (VLMBus re-encodes the header canonically).
+    public func publish(_ message: PreparedBusMessage) throws {
+        try publish(topic: message.topic, header: message.header, blobs: message.blobs)
     }
 }
 

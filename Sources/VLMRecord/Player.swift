@@ -65,6 +65,14 @@ public final class Player {
     /// the topic to publish on and the message parts after the topic (header, blobs) — views
     /// valid only during the call. Messages in another encoding are sent as one part.
     public func run(send: (String, [UnsafeRawBufferPointer]) throws -> Void) throws -> PlaybackStats {
+        try run(prepare: { topic, parts in try send(topic, parts) }, send: { _ in })
+    }
+
+    /// As `run(send:)`, in two steps: `prepare` builds the outgoing message before the deadline
+    /// (parsing, copying a frame into a socket buffer), `send` only hands it over at the deadline,
+    /// so per-message work does not show up as timing error.
+    public func run<Prepared>(prepare: (String, [UnsafeRawBufferPointer]) throws -> Prepared,
+                              send: (Prepared) throws -> Void) throws -> PlaybackStats {
         var stats = PlaybackStats()
         var origin = Clock.monotonicNs()
         repeat {
@@ -72,15 +80,14 @@ public final class Player {
             var lastOffset: UInt64 = 0
             while let m = try it.nextMessage() {
                 if control.isStopped { return stats }
-                lastOffset = UInt64(Double(m.logTime - windowStart) / options.rate)
-                let deadline = origin + lastOffset
-                origin += waitUntil(deadline)
-                let now = Clock.monotonicNs()
-                let late = now > origin + lastOffset ? now - (origin + lastOffset) : 0
-                stats.maxLatenessNs = max(stats.maxLatenessNs, late)
                 let parts = m.channel.messageEncoding == WireEncoding.messageEncoding
                     ? try WireEncoding.parts(of: m.data) : [m.data]
-                try send(options.remap[m.channel.topic] ?? m.channel.topic, parts)
+                let prepared = try prepare(options.remap[m.channel.topic] ?? m.channel.topic, parts)
+                lastOffset = UInt64(Double(m.logTime - windowStart) / options.rate)
+                origin += waitUntil(origin + lastOffset)
+                let now = Clock.monotonicNs()
+                stats.maxLatenessNs = max(stats.maxLatenessNs, now > origin + lastOffset ? now - (origin + lastOffset) : 0)
+                try send(prepared)
                 stats.messages += 1
                 stats.bytes += m.data.count
             }

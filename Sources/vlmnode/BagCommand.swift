@@ -6,7 +6,7 @@ import VLMRecord
 struct BagCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bag", abstract: "Inspect MCAP recordings.",
-        subcommands: [BagInfoCommand.self, BagVerifyCommand.self, BagBenchWriteCommand.self])
+        subcommands: [BagInfoCommand.self, BagVerifyCommand.self, BagBenchWriteCommand.self, BagBenchRecordCommand.self])
 }
 
 /// `vlmnode bag info FILE.mcap`

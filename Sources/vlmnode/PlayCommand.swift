@@ -68,7 +68,8 @@ struct PlayCommand: ParsableCommand {
             defer { keys?.restore() }
             if startPaused { progress(keys == nil ? "paused; stdin is not a terminal, so nothing can resume it" : "paused (space to resume)") }
             if delay > 0 { Clock.sleep(untilMonotonic: Clock.monotonicNs() + UInt64(delay * 1e9)) }
-            let stats = try player.run { topic, parts in try publisher.publish(topic: topic, recordedParts: parts) }
+            let stats = try player.run(prepare: { try PreparedBusMessage(topic: $0, recordedParts: $1) },
+                                       send: { try publisher.publish($0) })
             keys?.restore()
             progress("played \(stats.messages) messages (\(BagInfo.formatBytes(UInt64(stats.bytes)))) in \(stats.loops) round(s); "
                      + String(format: "max lateness %.2f ms", Double(stats.maxLatenessNs) / 1e6), final: true)
