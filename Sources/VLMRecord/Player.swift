@@ -65,7 +65,8 @@ public final class Player {
     /// the topic to publish on and the message parts after the topic (header, blobs) — views
     /// valid only during the call. Messages in another encoding are sent as one part.
     public func run(send: (String, [UnsafeRawBufferPointer]) throws -> Void) throws -> PlaybackStats {
-        try run(prepare: { topic, parts in try send(topic, parts) }, send: { _ in })
+        // The views stay valid through `send`: the message that owns them lives until the next one.
+        try run(prepare: { topic, parts in (topic, parts) }, send: { try send($0.0, $0.1) })
     }
 
     /// As `run(send:)`, in two steps: `prepare` builds the outgoing message before the deadline
