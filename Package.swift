@@ -24,6 +24,9 @@ let package = Package(
             name: "CFFmpeg", pkgConfig: "libavformat",
             providers: [.apt(["libavcodec-dev", "libavformat-dev", "libswscale-dev", "libavdevice-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Libraries, one concern each.
         .target(name: "VLMBus", dependencies: ["CZMQ"]),
@@ -32,7 +35,7 @@ let package = Package(
         .target(name: "VLMNode", dependencies: ["VLMBus", "VLMCore"]),
         .target(name: "CVLMProcess"),
         .target(name: "VLMLaunch", dependencies: ["VLMNode", "CVLMProcess"]),
-        .target(name: "VLMRecord", dependencies: ["VLMBus"]),
+        .target(name: "VLMRecord", dependencies: ["VLMBus", "CZstd", "CLZ4", "CZlib"], swiftSettings: fastMath),
 
         // Plugin nodes: a VLMCore model + VLMNode wiring + their messages.
         .target(name: "Detection", dependencies: ["VLMCore", "VLMNode", "VLMBus"], path: "Plugins/Detection"),
@@ -59,7 +62,7 @@ let package = Package(
         .testTarget(name: "VideoTextTests", dependencies: ["VideoText", "TestSupport"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding", "TestSupport"]),
         // End-to-end tests that run the built `vlmnode` binary.
-        .testTarget(name: "CLITests", dependencies: ["vlmnode", "VLMBus", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["vlmnode", "VLMBus", "VLMRecord", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

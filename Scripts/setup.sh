@@ -11,7 +11,7 @@ APT_PACKAGES=(
     libzmq3-dev
     libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavdevice-dev
     libopenblas-dev
-    libzstd-dev liblz4-dev
+    libzstd-dev liblz4-dev zlib1g-dev
     python3 python3-pip
 )
 # Python packages the tests and the Examples/ controllers use (never torch: that is dev-time only).

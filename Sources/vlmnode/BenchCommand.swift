@@ -7,10 +7,9 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure transport, decode, loading and model performance at real sizes; prints figures.",
         subcommands: [
-            BenchClipCommand.self,
-            BenchLoadCommand.self,
             BenchBusCommand.self,
+            BenchDecodeCommand.self,
+            BenchLoadCommand.self,
+            BenchClipCommand.self,
         ])
-        abstract: "Measure transport, decode and model performance; prints figures.",
-        subcommands: [BenchBusCommand.self, BenchDecodeCommand.self])
 }

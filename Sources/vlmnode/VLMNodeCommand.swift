@@ -7,14 +7,16 @@ struct VLMNodeCommand: AsyncParsableCommand {
         commandName: "vlmnode",
         abstract: "Language-grounded perception nodes for robots and video pipelines.",
         subcommands: [
-            GroundCommand.self,
             SourceCommand.self,
             TopicCommand.self,
-            BenchCommand.self,
+            ModelsCommand.self,
+            GroundCommand.self,
             LaunchCommand.self,
             GraphCommand.self,
+            RecordCommand.self,
+            PlayCommand.self,
+            BagCommand.self,
+            BenchCommand.self,
             PreprocessBenchCommand.self,
-            ModelsCommand.self,
-            TopicCommand.self,
         ])
 }

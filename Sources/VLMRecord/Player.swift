@@ -1,0 +1,124 @@
+import Foundation
+
+/// Options of `vlmnode play`.
+public struct PlaybackOptions: Sendable {
+    /// Speed factor (2 = twice as fast). Must be > 0.
+    public var rate = 1.0
+    public var loop = false
+    /// Only these topics (nil: all).
+    public var topics: Set<String>?
+    /// Publish messages of topic `from` on `to`.
+    public var remap: [String: String] = [:]
+    /// Seconds into the recording to start at.
+    public var startOffset = 0.0
+    /// Seconds of the recording to play (nil: to the end).
+    public var duration: Double?
+    public var startPaused = false
+
+    public init() {}
+}
+
+/// What a playback did.
+public struct PlaybackStats: Sendable {
+    public var messages = 0
+    public var bytes = 0
+    public var loops = 0
+    /// Largest lateness of a send past its deadline (ns), excluding pauses.
+    public var maxLatenessNs: UInt64 = 0
+}
+
+/// Replays an MCAP recording with its original timing: message i is sent at
+/// `origin + (logTime_i − start) / rate`, an absolute monotonic deadline, so sleep errors do not add up.
+public final class Player {
+    public let reader: MCAPReader
+    public let options: PlaybackOptions
+    public let control: PauseControl
+    private let windowStart: UInt64
+    private let windowEnd: UInt64?
+
+    /// Opens `path` and checks the options against it (unknown topics, remaps of unknown topics, rate).
+    public init(path: String, options: PlaybackOptions) throws {
+        guard options.rate > 0, options.rate.isFinite else {
+            throw MCAPError.invalidUse("--rate must be a positive number, got \(options.rate)")
+        }
+        guard options.startOffset >= 0, (options.duration ?? 1) > 0 else {
+            throw MCAPError.invalidUse("--start-offset must be >= 0 and --duration > 0")
+        }
+        let reader = try MCAPReader(path: path)
+        self.reader = reader
+        let known = Set(reader.topics)
+        let unknownRemaps = Set(options.remap.keys).subtracting(known).sorted()
+        if !unknownRemaps.isEmpty {
+            throw MCAPError.unknownTopics(path: path, topics: unknownRemaps, available: reader.topics)
+        }
+        self.options = options
+        control = PauseControl(paused: options.startPaused)
+        // The recording's first log time anchors --start-offset.
+        let first = try reader.statistics.map(\.messageStartTime) ?? reader.messages().nextMessage()?.logTime ?? 0
+        let start = first + UInt64(options.startOffset * 1e9)
+        windowStart = start
+        windowEnd = options.duration.map { start + UInt64($0 * 1e9) }
+        _ = try reader.messages(topics: options.topics)  // unknown topics fail here, before playing
+    }
+
+    /// Plays until the end (or forever with `loop`, until `control.stop()`), calling `send` with
+    /// the topic to publish on and the message parts after the topic (header, blobs) — views
+    /// valid only during the call. Messages in another encoding are sent as one part.
+    public func run(send: (String, [UnsafeRawBufferPointer]) throws -> Void) throws -> PlaybackStats {
+        // The views stay valid through `send`: the message that owns them lives until the next one.
+        try run(prepare: { topic, parts in (topic, parts) }, send: { try send($0.0, $0.1) })
+    }
+
+    /// As `run(send:)`, in two steps: `prepare` builds the outgoing message before the deadline
+    /// (parsing, copying a frame into a socket buffer), `send` only hands it over at the deadline,
+    /// so per-message work does not show up as timing error.
+    public func run<Prepared>(prepare: (String, [UnsafeRawBufferPointer]) throws -> Prepared,
+                              send: (Prepared) throws -> Void) throws -> PlaybackStats {
+        var stats = PlaybackStats()
+        var origin = Clock.monotonicNs()
+        repeat {
+            let it = try reader.messages(topics: options.topics, start: windowStart, end: windowEnd)
+            var lastOffset: UInt64 = 0
+            while let m = try it.nextMessage() {
+                if control.isStopped { return stats }
+                let parts = m.channel.messageEncoding == WireEncoding.messageEncoding
+                    ? try WireEncoding.parts(of: m.data) : [m.data]
+                let prepared = try prepare(options.remap[m.channel.topic] ?? m.channel.topic, parts)
+                lastOffset = UInt64(Double(m.logTime - windowStart) / options.rate)
+                origin += waitUntil(origin + lastOffset)
+                let now = Clock.monotonicNs()
+                stats.maxLatenessNs = max(stats.maxLatenessNs, now > origin + lastOffset ? now - (origin + lastOffset) : 0)
+                try send(prepared)
+                stats.messages += 1
+                stats.bytes += m.data.count
+            }
+            stats.loops += 1
+            // The next round starts one typical gap after this one's last message.
+            origin += lastOffset + (stats.messages > 1 ? lastOffset / UInt64(max(stats.messages / stats.loops - 1, 1)) : 0)
+        } while options.loop && !control.isStopped && stats.messages > 0
+        return stats
+    }
+
+    /// Sleeps to `deadline` in slices (so pause and stop act within 50 ms); returns time spent
+    /// paused, by which the schedule shifts.
+    private func waitUntil(_ deadline: UInt64) -> UInt64 {
+        var shift: UInt64 = 0
+        while !control.isStopped {
+            let paused = control.waitWhilePaused()
+            shift += paused
+            let target = deadline + shift
+            let now = Clock.monotonicNs()
+            if now >= target { break }
+            if target - now > 50_000_000 {
+                Clock.sleep(untilMonotonic: now + 50_000_000)
+            } else {
+                // Sleep to 1 ms before, then yield-spin: the kernel's wake-up slack is what
+                // would otherwise dominate the timing error.
+                if target - now > 1_000_000 { Clock.sleep(untilMonotonic: target - 1_000_000) }
+                while Clock.monotonicNs() < target { sched_yield() }
+                if !control.isPaused { break }
+            }
+        }
+        return shift
+    }
+}

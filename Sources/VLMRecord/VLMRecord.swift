@@ -1,1 +1,0 @@
-// VLMRecord module. See ../../../shared/DESIGN.md section 2 for its concern.

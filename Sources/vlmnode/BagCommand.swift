@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import VLMRecord
+
+/// `vlmnode bag …`: inspect MCAP recordings.
+struct BagCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bag", abstract: "Inspect MCAP recordings.",
+        subcommands: [BagInfoCommand.self, BagVerifyCommand.self, BagBenchWriteCommand.self, BagBenchRecordCommand.self])
+}
+
+/// `vlmnode bag info FILE.mcap`
+struct BagInfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Topics, types, message counts, duration, rates, sizes, compression and chunks of an MCAP file.")
+
+    @Argument(help: "The MCAP file (any writer's).")
+    var file: String
+
+    func run() throws {
+        do {
+            print(try BagInfo(path: file).render())
+        } catch {
+            exitWithError(error)
+        }
+    }
+}
+
+/// `vlmnode bag verify FILE.mcap`
+struct BagVerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify", abstract: "Check every CRC of an MCAP file and read every message.")
+
+    @Argument(help: "The MCAP file.")
+    var file: String
+
+    func run() throws {
+        do {
+            let reader = try MCAPReader(path: file)
+            try reader.verify()
+            var count = 0
+            let it = try reader.messages()
+            while try it.nextMessage() != nil { count += 1 }
+            if let damage = reader.damage {
+                print("\(file): \(count) messages recovered; \(damage)")
+                throw ExitCode.failure
+            }
+            print("\(file): OK, \(count) messages, CRCs match")
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            exitWithError(error)
+        }
+    }
+}
+
+/// Prints the error as one line on stderr and exits non-zero (the CLI's convention).
+func exitWithError(_ error: Error) -> Never {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    exit(1)
+}

@@ -1,0 +1,149 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import VLMBus
+import VLMRecord
+
+/// `vlmnode record`: subscribe to topics and write every wire message to MCAP.
+struct RecordCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "Record topics to an MCAP file (exact wire messages, receive and source times).",
+        discussion: "SIGINT/SIGTERM finish the file cleanly. See docs/recording.md for the file layout.")
+
+    @Option(name: [.short, .customLong("output")], help: "Output file (with --max-size: NAME_0.mcap, NAME_1.mcap, …).")
+    var output: String
+
+    @Option(name: .customLong("connect"), help: "Endpoint of a publisher (repeat for several).")
+    var endpoints: [String] = []
+
+    @Option(name: .customLong("topic"), help: "Topic to record (repeat for several).")
+    var topics: [String] = []
+
+    @Flag(help: "Record every topic of the running launched graph.")
+    var all = false
+
+    @Option(help: "Stop after this many seconds.")
+    var duration: Double?
+
+    @Option(name: .customLong("max-size"), help: "Start a new file before this size (e.g. 500M, 2G).")
+    var maxSize: String?
+
+    @Option(help: "Compression of chunks of small messages: zstd, lz4 or none.")
+    var compression = "zstd"
+
+    @Option(name: .customLong("frame-compression"), help: "Compression of large messages (frames): none, zstd or lz4.")
+    var frameCompression = "none"
+
+    @Flag(help: "No progress line.")
+    var quiet = false
+
+    func validate() throws {
+        if all {
+            throw ValidationError("--all needs the launcher's topic registry, which vlmnode does not have yet; "
+                                  + "name the topics with --connect ENDPOINT --topic T")
+        }
+        if endpoints.isEmpty { throw ValidationError("give at least one --connect ENDPOINT") }
+        if topics.isEmpty { throw ValidationError("give at least one --topic T") }
+        if let duration, !(duration > 0) { throw ValidationError("--duration must be > 0 seconds, got \(duration)") }
+        if let maxSize, parseByteSize(maxSize) == nil { throw ValidationError("--max-size must be a size like 500M or 2G, got '\(maxSize)'") }
+        if MCAPCompression(displayName: compression) == nil { throw ValidationError("--compression must be zstd, lz4 or none, got '\(compression)'") }
+        if MCAPCompression(displayName: frameCompression) == nil {
+            throw ValidationError("--frame-compression must be none, zstd or lz4, got '\(frameCompression)'")
+        }
+    }
+
+    func run() throws {
+        var options = RecordOptions(path: output)
+        options.maxSize = maxSize.flatMap(parseByteSize)
+        options.writer.compression = MCAPCompression(displayName: compression)!
+        options.writer.largeMessageCompression = MCAPCompression(displayName: frameCompression)!
+        let stop = StopSignal()
+        do {
+            // Queue QoS: a recorder wants every message; ~2 s of 30 fps frames may wait in the bus.
+            let subscriber = try Subscriber(connect: endpoints, topics: topics, qos: .queue(capacity: 64))
+            let recorder = try Recorder(options: options)
+            let queue = RecordingQueue(capacityBytes: 1 << 30)
+            let writer = RecordingWriterThread(recorder: recorder, queue: queue, quiet: quiet)
+            writer.start()
+            let wanted = Set(topics)
+            let start = Clock.monotonicNs()
+            let end = duration.map { start + UInt64($0 * 1e9) }
+            while !stop.isRaised && writer.failure == nil {
+                if let end, Clock.monotonicNs() >= end { break }
+                guard let message = subscriber.receive(timeout: 0.05) else { continue }
+                let received = Clock.wallNs()
+                guard wanted.contains(message.topic) else { continue }  // SUB filters are prefixes
+                queue.push(topic: message.topic, parts: message.recordedParts, receiveTime: received)
+            }
+            subscriber.close()
+            queue.close()
+            writer.join()
+            if let failure = writer.failure { throw failure }
+            try recorder.finish()
+            let stats = subscriber.stats
+            let busDrops = stats.topics.values.reduce(UInt64(0)) { $0 + $1.overwritten + $1.gaps }
+            if !quiet {
+                progress(recorder.progressLine(elapsed: Double(Clock.monotonicNs() - start) / 1e9)
+                         + "; dropped \(busDrops) on the bus, \(queue.droppedCount) at the writer", final: true)
+            }
+            for topic in topics where recorder.counts[topic] == nil {
+                FileHandle.standardError.write(Data("warning: no messages on \(topic)\n".utf8))
+            }
+            print(recorder.files.joined(separator: "\n"))
+        } catch {
+            exitWithError(error)
+        }
+    }
+}
+
+/// Writes queued messages on its own thread, so disk writes never delay receive timestamps;
+/// prints the progress line once a second.
+final class RecordingWriterThread: @unchecked Sendable {
+    private let recorder: Recorder
+    private let queue: RecordingQueue
+    private let quiet: Bool
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var error: Error?
+
+    init(recorder: Recorder, queue: RecordingQueue, quiet: Bool) {
+        self.recorder = recorder; self.queue = queue; self.quiet = quiet
+    }
+
+    /// The error that stopped writing (e.g. disk full), if any.
+    var failure: Error? { lock.lock(); defer { lock.unlock() }; return error }
+
+    func start() {
+        let thread = Thread { [self] in
+            do { try self.loop() } catch {
+                self.lock.lock(); self.error = error; self.lock.unlock()
+                // Keep draining so the receiving side never blocks on a dead writer.
+                while self.queue.pop(timeout: 0.05) != nil {}
+            }
+            self.done.signal()
+        }
+        thread.name = "vlmnode-record-writer"
+        thread.start()
+    }
+
+    func join() { done.wait() }
+
+    private func loop() throws {
+        let start = Clock.monotonicNs()
+        var lastProgress = start
+        while true {
+            if let item = queue.pop(timeout: 0.05) {
+                try recorder.record(topic: item.topic, parts: item.parts, receiveTime: item.receiveTime)
+            } else {
+                if queue.isClosedAndEmpty { return }
+                try recorder.tick()
+            }
+            let now = Clock.monotonicNs()
+            if !quiet && now - lastProgress >= 1_000_000_000 {
+                progress(recorder.progressLine(elapsed: Double(now - start) / 1e9))
+                lastProgress = now
+            }
+        }
+    }
+}
