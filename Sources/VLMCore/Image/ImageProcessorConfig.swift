@@ -1,3 +1,4 @@
+// Port of the transformers 5.24 *ImageProcessorPil defaults (clip, owlvit, videomae, vit) and get_size_dict.
 import Foundation
 
 /// A processor config that cannot be used; names the file and the key at fault.
