@@ -150,8 +150,14 @@ struct SourceCommand: ParsableCommand {
 }
 
 /// SIGINT and SIGTERM end the source cleanly: the loop stops and the summary is printed.
+/// A second signal gets the default action (ends the process at once).
 private func installStopSignals() {
+    // Initialise the global now: lazy initialisation inside a signal handler is not signal-safe.
+    _ = sourceInterrupt.isRaised
     for sig in [SIGINT, SIGTERM] {
-        signal(sig) { _ in sourceInterrupt.raise() }
+        signal(sig) { received in
+            sourceInterrupt.raise()
+            signal(received, SIG_DFL)
+        }
     }
 }

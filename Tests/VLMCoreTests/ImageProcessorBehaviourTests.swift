@@ -57,6 +57,20 @@ struct ImageProcessorBehaviourTests {
         #expect(try ImageProcessorConfig.load(folder: dir).size == .exact(height: 224, width: 224))
     }
 
+    @Test func processorConfigWinsOverPreprocessorConfigLikeTransformers() throws {
+        let dir = try makeTemporaryDirectory("processor-both")
+        try #"{"image_processor_type": "CLIPImageProcessor", "size": {"shortest_edge": 100}}"#
+            .write(to: dir.appendingPathComponent("preprocessor_config.json"), atomically: true, encoding: .utf8)
+        try #"{"processor_class": "CLIPProcessor"}"#
+            .write(to: dir.appendingPathComponent("processor_config.json"), atomically: true, encoding: .utf8)
+        #expect(try ImageProcessorConfig.load(folder: dir).size == .shortestEdge(100))  // no image_processor inside
+        try #"{"image_processor": {"image_processor_type": "CLIPImageProcessor", "size": {"shortest_edge": 200}}}"#
+            .write(to: dir.appendingPathComponent("processor_config.json"), atomically: true, encoding: .utf8)
+        #expect(try ImageProcessorConfig.load(folder: dir).size == .shortestEdge(200))
+        let owl = try Self.parse(#"{"image_processor_type": "OwlViTImageProcessor", "rescale": false, "do_rescale": true}"#)
+        #expect(!owl.doRescale)
+    }
+
     @Test func shortestEdgeSizesTruncateLikePython() {
         // int(224 * 37 / 29) = 285; portrait keeps width as the short side.
         #expect(ImageProcessor.resizedSize(height: 29, width: 37, size: .shortestEdge(224)) == (224, 285))

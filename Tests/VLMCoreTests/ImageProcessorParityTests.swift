@@ -74,11 +74,12 @@ struct ImageProcessorParityTests {
     @Test(arguments: caseNames)
     func bothConfigLayoutsParseTheSame(caseName: String) throws {
         let folder = Fixtures.url("images/configs/\(caseName)")
-        let flat = try ImageProcessorConfig.load(folder: folder)
-        let nestedOnly = try makeTemporaryDirectory("processor-config")
-        try FileManager.default.copyItem(at: folder.appendingPathComponent("processor_config.json"),
-                                         to: nestedOnly.appendingPathComponent("processor_config.json"))
-        let nested = try ImageProcessorConfig.load(folder: nestedOnly)
+        func only(_ file: String) throws -> ImageProcessorConfig {
+            let dir = try makeTemporaryDirectory("processor-config")
+            try FileManager.default.copyItem(at: folder.appendingPathComponent(file), to: dir.appendingPathComponent(file))
+            return try ImageProcessorConfig.load(folder: dir)
+        }
+        let flat = try only("preprocessor_config.json"), nested = try only("processor_config.json")
         #expect(flat == nested)
         let className = Reference.shared.cases[caseName]!["class"] as! String
         #expect(className == flat.processorClass + "Pil")

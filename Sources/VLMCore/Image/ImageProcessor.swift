@@ -1,3 +1,4 @@
+// Port of transformers 5.24's PilBackend (image_processing_backends.py) and image_transforms.py.
 import Foundation
 
 /// Normalised pixels of one image, channel-first fp32 `[3, height, width]`.

@@ -1,3 +1,4 @@
+// Port of the transformers 5.24 *ImageProcessorPil defaults (clip, owlvit, videomae, vit) and get_size_dict.
 import Foundation
 
 /// A processor config that cannot be used; names the file and the key at fault.
@@ -68,8 +69,8 @@ public struct ImageProcessorConfig: Sendable, Equatable {
         }
     }
 
-    /// Reads `preprocessor_config.json` (older repos) or else `processor_config.json` (newer:
-    /// the `image_processor` object inside) from a model folder.
+    /// Reads a model folder's `processor_config.json` (newer repos: its `image_processor` object)
+    /// or else `preprocessor_config.json` (older repos), the order transformers 5 uses.
     public static func load(folder: URL) throws -> ImageProcessorConfig {
         let fm = FileManager.default
         let old = folder.appendingPathComponent("preprocessor_config.json")
@@ -78,15 +79,18 @@ public struct ImageProcessorConfig: Sendable, Equatable {
         let modelConfig = folder.appendingPathComponent("config.json")
         let modelType = fm.fileExists(atPath: modelConfig.path)
             ? (try? readObject(modelConfig))?["model_type"] as? String : nil
-        if fm.fileExists(atPath: old.path) {
-            return try parse(object: readObject(old), file: old.path, modelType: modelType)
-        }
+        // transformers 5 prefers processor_config.json's image_processor when both files exist.
         if fm.fileExists(atPath: new.path) {
             let root = try readObject(new)
-            guard let nested = root["image_processor"] as? [String: Any] else {
+            if let nested = root["image_processor"] as? [String: Any] {
+                return try parse(object: nested, file: new.path, modelType: modelType)
+            }
+            if !fm.fileExists(atPath: old.path) {
                 throw ImageProcessorConfigError(file: new.path, reason: "no \"image_processor\" object")
             }
-            return try parse(object: nested, file: new.path, modelType: modelType)
+        }
+        if fm.fileExists(atPath: old.path) {
+            return try parse(object: readObject(old), file: old.path, modelType: modelType)
         }
         throw ImageProcessorConfigError(
             file: folder.path, reason: "no image processor config: looked for preprocessor_config.json, processor_config.json")
@@ -141,7 +145,8 @@ public struct ImageProcessorConfig: Sendable, Equatable {
         }
         if let v = try bool("do_resize") { c.doResize = v }
         if let v = try bool("do_center_crop") { c.doCenterCrop = v }
-        if let v = try bool("do_rescale") ?? bool("rescale") { c.doRescale = v }  // OWL-ViT's old "rescale"
+        if let v = try bool("do_rescale") { c.doRescale = v }
+        if name == "OwlViTImageProcessor", let v = try bool("rescale") { c.doRescale = v }  // old OWL-ViT key; wins
         if let v = try bool("do_normalize") { c.doNormalize = v }
         if let v = try bool("do_convert_rgb") { c.doConvertRGB = v }
         if let v = o["rescale_factor"], !(v is NSNull) {

@@ -1,3 +1,4 @@
+// Port of Pillow 13.0.0's src/libImaging/Resample.c (and Geometry.c's ImagingScaleAffine for NEAREST).
 import Foundation
 
 /// Pillow's resampling filters, numbered as `PIL.Image.Resampling` (the `resample` config field).

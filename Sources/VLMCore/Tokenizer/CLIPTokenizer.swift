@@ -1,3 +1,4 @@
+// Port of transformers 5.24's CLIPTokenizer (models/clip/tokenization_clip.py) on tokenizers 0.23.
 import Foundation
 
 /// How a batch is padded.
