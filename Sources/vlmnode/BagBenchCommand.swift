@@ -16,7 +16,7 @@ struct BagBenchWriteCommand: ParsableCommand {
         let dims = size.split(separator: "x").compactMap { Int($0) }
         guard dims.count == 2, dims[0] > 0, dims[1] > 0 else { exitWithError(ValidationError("--size must be WxH, got \(size)")) }
         let (w, h) = (dims[0], dims[1])
-        print("bench-write: \(frames) frames of \(w)x\(h) rgb8 (\(w * h * 3) bytes), load average \(loadAverage())")
+        print("bench-write: \(frames) frames of \(w)x\(h) rgb8 (\(w * h * 3) bytes), load average \(Bench.loadAverage())")
         for compression in [MCAPCompression.none, .lz4, .zstd] {
             let path = (dir as NSString).appendingPathComponent("vlmnode-bench-\(compression.displayName).mcap")
             var options = MCAPWriterOptions()
@@ -75,7 +75,3 @@ struct CPUUsage {
 }
 
 /// The 1/5/15-minute load averages, for printing next to every figure.
-func loadAverage() -> String {
-    var loads = [Double](repeating: 0, count: 3)
-    return getloadavg(&loads, 3) == 3 ? String(format: "%.2f %.2f %.2f", loads[0], loads[1], loads[2]) : "unknown"
-}

@@ -27,7 +27,7 @@ struct BagBenchRecordCommand: ParsableCommand {
         let templates = (0..<4).map { synthFrame(width: info.width, height: info.height, index: $0) }
         let templateCRCs = templates.map { CRC32.checksum($0) }
         print("bench-record: \(Int(seconds * fps)) frames \(info.width)x\(info.height) rgb8 (\(info.byteCount) bytes) at \(fps) fps; "
-              + "load average \(loadAverage())")
+              + "load average \(Bench.loadAverage())")
 
         // Record.
         let pub = try Publisher(bind: "ipc://\(dir.path)/pub.sock", qos: .queue(capacity: 64))
@@ -104,7 +104,7 @@ struct BagBenchRecordCommand: ParsableCommand {
             print(String(format: "  replay interval error vs original send times: p50 %.3f ms, p95 %.3f ms, max %.3f ms",
                          percentile(vsSend, 0.5), percentile(vsSend, 0.95), vsSend.max()!))
         }
-        print("  load average after: \(loadAverage())")
+        print("  load average after: \(Bench.loadAverage())")
     }
 
     private func spawn(_ args: [String]) throws -> Process {

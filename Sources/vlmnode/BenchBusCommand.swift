@@ -39,7 +39,7 @@ struct BenchBusCommand: ParsableCommand {
         defer { try? FileManager.default.removeItem(at: dir) }
 
         emitLine("vlmnode bench bus: \(count) msgs \(spacingMs) ms apart for latency (p50/p99 per hop), \(duration) s back-to-back for throughput")
-        emitLine("load average before: \(loadAverage())")
+        emitLine("load average before: \(Bench.loadAverage())")
         emitLine(row(["payload", "transport", "path", "p50 ms", "p99 ms", "msgs/s", "MB/s", "delivered"]))
         var n = 0
         for (w, h) in dims {
@@ -63,7 +63,7 @@ struct BenchBusCommand: ParsableCommand {
                               fmt(bus.throughputMessagesPerSecond / raw.throughputMessagesPerSecond), "", ""]))
             }
         }
-        emitLine("load average after: \(loadAverage())")
+        emitLine("load average after: \(Bench.loadAverage())")
         emitLine("ratio = VLMBus / raw zmq (latency: lower is better; throughput: higher is better)")
     }
 
@@ -75,8 +75,4 @@ struct BenchBusCommand: ParsableCommand {
             .joined(separator: " ").trimmingCharacters(in: .whitespaces)
     }
 
-    private func loadAverage() -> String {
-        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?
-            .split(separator: " ").prefix(3).joined(separator: " ") ?? "unknown"
-    }
 }

@@ -48,7 +48,7 @@ struct BenchDecodeCommand: ParsableCommand {
         }
         guard FileManager.default.fileExists(atPath: path) else { throw MediaCLIError("no such file: \(path)") }
         print("file: \(path), threads: \(threads), repeats: \(repeats) (median)")
-        print("load average: \(loadAverage())")
+        print("load average: \(Bench.loadAverage())")
         let runner = FFmpegRunner(executable: ffmpeg)
         for convert in [false, true] {
             var ours: [DecodeBenchmark.Result] = []
@@ -74,7 +74,7 @@ struct BenchDecodeCommand: ParsableCommand {
             print(String(format: "%@  frames %d   vlmnode %7.1f fps   ffmpeg %7.1f fps   ratio %.2f",
                          label, frames, ourFPS, theirFPS, ourFPS / theirFPS))
         }
-        print("load average: \(loadAverage())")
+        print("load average: \(Bench.loadAverage())")
     }
 
     private func median(_ values: [Double]) -> Double {
@@ -115,8 +115,3 @@ struct FFmpegRunner {
 }
 
 /// The 1/5/15-minute load averages, for printing next to every figure.
-func loadAverage() -> String {
-    var loads = [Double](repeating: 0, count: 3)
-    guard getloadavg(&loads, 3) == 3 else { return "unknown" }
-    return String(format: "%.2f %.2f %.2f", loads[0], loads[1], loads[2])
-}

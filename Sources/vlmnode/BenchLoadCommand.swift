@@ -27,7 +27,7 @@ struct BenchLoadCommand: ParsableCommand {
 
     mutating func run() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
-        print("load average: \(loadAverage())")
+        print("load average: \(Bench.loadAverage())")
         let rssStart = residentBytes()
         var openTimes: [Double] = []
         var checkpoint: Checkpoint?
@@ -138,10 +138,6 @@ struct BenchLoadCommand: ParsableCommand {
         return kib * 1024
     }
 
-    private func loadAverage() -> String {
-        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "n/a" }
-        return text.split(separator: " ").prefix(3).joined(separator: " ")
-    }
 }
 
 /// A failed comparison: one line on stderr, non-zero exit, no usage text.

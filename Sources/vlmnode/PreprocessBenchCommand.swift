@@ -19,7 +19,7 @@ struct PreprocessBenchCommand: ParsableCommand {
     @Option(help: "Repetitions per measurement.") var iterations = 20
 
     func run() throws {
-        print("load average: \(Self.loadAverage())")
+        print("load average: \(Bench.loadAverage())")
         if let tokenizer { try benchTokenizer(URL(fileURLWithPath: tokenizer)) }
         if let processor { try benchProcessor(URL(fileURLWithPath: processor)) }
         if tokenizer == nil && processor == nil {
@@ -60,8 +60,4 @@ struct PreprocessBenchCommand: ParsableCommand {
                      processor.config.resample.rawValue, each * 1000))
     }
 
-    static func loadAverage() -> String {
-        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?
-            .split(separator: " ").prefix(3).joined(separator: " ") ?? "unknown"
-    }
 }
