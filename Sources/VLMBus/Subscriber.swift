@@ -50,7 +50,8 @@ public final class Subscriber: @unchecked Sendable {
 
     public var stats: SubscriberStats { core.snapshot() }
 
-    /// Stops the receiving thread and closes the socket; later `receive` calls return nil.
+    /// Stops the receiving thread and closes the socket; `receive` then hands out what was
+    /// already buffered, then nil.
     public func close() { core.stop() }
 }
 
