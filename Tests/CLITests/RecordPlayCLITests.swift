@@ -56,8 +56,6 @@ import VLMRecord
         return sent
     }
 
-    static func p95(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[min(s.count - 1, Int(Double(s.count) * 0.95))] }
-
     @Test func recordThenPlayGivesIdenticalBytesAndTiming() throws {
         let dir = try makeTemporaryDirectory("vlmrec")
         let file = dir.appendingPathComponent("live.mcap").path
@@ -98,7 +96,8 @@ import VLMRecord
         for i in 1..<sent.count {
             errors.append(abs(Double(Int64(got[i].at - got[i - 1].at) - Int64(sent[i].at - sent[i - 1].at))) / 1e6)
         }
-        #expect(Self.p95(errors) < timingBound.ms, "replay interval error p95 \(Self.p95(errors)) ms \(timingBound.why)")
+        let verdict = timingVerdict(errors)
+        #expect(verdict.ok, "replay interval error \(verdict.message)")
     }
 
     @Test func sigkilledRecorderLeavesARecoverableFile() throws {
@@ -163,10 +162,16 @@ import VLMRecord
     }
 }
 
-/// 2 ms p95 on a machine with a free core; widened (and said so) when the load average exceeds the cores.
-let timingBound: (ms: Double, why: String) = {
+/// Replay interval errors (ms): p95 < 2 ms on a machine with a free core. When the load average
+/// exceeds the core count, scheduling delays dominate: then p50 < 5 ms and p95 < 50 ms (said so).
+/// (The same rule as VLMRecordTests' helper; test targets do not share code outside TestSupport.)
+func timingVerdict(_ errors: [Double]) -> (ok: Bool, message: String) {
+    let s = errors.sorted()
+    let p50 = s[s.count / 2], p95 = s[min(s.count - 1, Int(Double(s.count) * 0.95))]
     var loads = [Double](repeating: 0, count: 3)
     let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
-    guard getloadavg(&loads, 3) == 3, loads[0] > cores else { return (2.0, "(target 2 ms)") }
-    return (10.0, "(bound widened to 10 ms: load average \(loads[0]) > \(Int(cores)) cores)")
-}()
+    let loaded = getloadavg(&loads, 3) == 3 && loads[0] > cores
+    let figures = String(format: "p50 %.3f ms, p95 %.3f ms", p50, p95)
+    if !loaded { return (p95 < 2.0, figures + " (target p95 < 2 ms)") }
+    return (p50 < 5.0 && p95 < 50.0, figures + String(format: " (load average %.1f > %d cores: only gross faults checked, p50 < 5 ms, p95 < 50 ms)", loads[0], Int(cores)))
+}
