@@ -35,10 +35,9 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
-    /// Parses one JSON object (the header of a message).
+    /// Parses one JSON object (the header of a message); throws on anything else.
     public static func parseObject(_ bytes: UnsafeRawBufferPointer) throws -> [String: JSONValue] {
-        let data = Data(bytes)
-        return try JSONDecoder().decode([String: JSONValue].self, from: data)
+        try JSONParser.parseObject(bytes)
     }
 
     public var intValue: Int64? {

@@ -41,14 +41,23 @@ public final class Publisher: @unchecked Sendable {
     ///   - lingerMs: how long closing waits to flush queued messages.
     ///   - context: nil gives the publisher its own context (and I/O thread), which is terminated
     ///     when the publisher goes away, so queued messages are flushed before exit.
-    public init(bind endpoint: String = Endpoint.defaultPublisher, qos: QoS = .latest,
-                allowRemote: Bool = false, lingerMs: Int32 = 1000, context: ZMQContext? = nil) throws {
+    public convenience init(bind endpoint: String = Endpoint.defaultPublisher, qos: QoS = .latest,
+                            allowRemote: Bool = false, lingerMs: Int32 = 1000, context: ZMQContext? = nil) throws {
+        try self.init(bind: endpoint, qos: qos, allowRemote: allowRemote, lingerMs: lingerMs, context: context,
+                      blockWhenFull: false)
+    }
+
+    /// `blockWhenFull` (ZMQ_XPUB_NODROP) makes a full peer queue block the publisher instead of
+    /// dropping: only for measuring sustained throughput without loss (`BusBenchmark`).
+    init(bind endpoint: String, qos: QoS, allowRemote: Bool, lingerMs: Int32, context: ZMQContext?,
+         blockWhenFull: Bool) throws {
         let bindable = try Endpoint.validateForBind(endpoint, allowRemote: allowRemote)
         let socket = try ZMQSocket(try context ?? ZMQContext(), type: ZMQ_XPUB)
         try socket.set(ZMQ_SNDHWM, qos.highWaterMark, name: "ZMQ_SNDHWM")
         try socket.set(ZMQ_LINGER, lingerMs, name: "ZMQ_LINGER")
         // Verbose: every subscriber's subscription is passed up, not only the first per prefix.
         try socket.set(ZMQ_XPUB_VERBOSE, 1, name: "ZMQ_XPUB_VERBOSE")
+        if blockWhenFull { try socket.set(ZMQ_XPUB_NODROP, 1, name: "ZMQ_XPUB_NODROP") }
         try socket.bind(bindable)
         self.endpoint = try socket.lastEndpoint()
         self.socket = socket

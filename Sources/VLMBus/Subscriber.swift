@@ -16,7 +16,7 @@ public final class Subscriber: @unchecked Sendable {
     /// Connects to `endpoints` and subscribes to each prefix in `topics` (`""`: everything).
     public init(connect endpoints: [String], topics: [String] = [""], qos: QoS = .latest,
                 context: ZMQContext = .shared) throws {
-        precondition(!endpoints.isEmpty, "a subscriber needs an endpoint")
+        guard !endpoints.isEmpty else { throw ZMQError(code: EINVAL, operation: "connect", subject: "(no endpoint given)") }
         let socket = try ZMQSocket(context, type: ZMQ_XSUB)
         try socket.set(ZMQ_LINGER, 0, name: "ZMQ_LINGER")
         let hwm: Int32 = { if case .queue(let n) = qos { return Int32(clamping: min(max(n, 16), 1000)) } else { return 4 } }()
@@ -87,7 +87,15 @@ final class SubscriberCore: @unchecked Sendable {
         var lastReport = BusClock.monotonicNs()
         while !isStopping {
             let parts: [ZMQMessage]?
-            do { parts = try socket.receiveMultipart() } catch { break }
+            do { parts = try socket.receiveMultipart() } catch {
+                // Only a dead context gets here (ETERM); end the stream instead of spinning.
+                condition.lock()
+                counters.receiveError = "\(error)"
+                stopping = true
+                condition.broadcast()
+                condition.unlock()
+                break
+            }
             if let parts { accept(parts) }
             let now = BusClock.monotonicNs()
             if now - lastReport >= Self.reportIntervalNs {

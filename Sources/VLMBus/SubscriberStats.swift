@@ -22,6 +22,8 @@ public struct SubscriberStats: Sendable, Equatable {
     public var malformed: UInt64 = 0
     /// Why the most recent malformed message was skipped.
     public var lastMalformedReason: String?
+    /// Set when the receiving thread stopped on a socket error (then `receive` returns nil).
+    public var receiveError: String?
     /// Messages the reader has taken with `receive`.
     public var delivered: UInt64 = 0
 
