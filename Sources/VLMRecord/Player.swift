@@ -36,7 +36,7 @@ public final class Player {
         public var sleepUntil: @Sendable (UInt64) -> Void
         /// The real CLOCK_MONOTONIC: sleep to 1 ms before the deadline, then yield-spin, because
         /// the kernel's wake-up slack would otherwise dominate the timing error.
-        public static let monotonic = TimeSource(now: Clock.monotonicNs, sleepUntil: { target in
+        public static let monotonic = TimeSource(now: { Clock.monotonicNs() }, sleepUntil: { target in
             let now = Clock.monotonicNs()
             if target > now + 1_000_000 { Clock.sleep(untilMonotonic: target - 1_000_000) }
             while Clock.monotonicNs() < target { sched_yield() }
