@@ -175,3 +175,30 @@ func timingVerdict(_ errors: [Double]) -> (ok: Bool, message: String) {
     if !loaded { return (p95 < 2.0, figures + " (target p95 < 2 ms)") }
     return (p50 < 5.0 && p95 < 50.0, figures + String(format: " (load average %.1f > %d cores: only gross faults checked, p50 < 5 ms, p95 < 50 ms)", loads[0], Int(cores)))
 }
+
+/// `--start-paused` on a terminal: nothing is sent until the space bar, then everything is.
+@Suite struct PlayPauseCLITests {
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs util-linux `script` for a pseudo-terminal"))
+    func spaceBarResumesAStartPausedPlay() throws {
+        let dir = try makeTemporaryDirectory("vlmplay")
+        let endpoint = "ipc://\(dir.path)/p.sock"
+        let sub = try Subscriber(connect: [endpoint], topics: ["/camera/image"], qos: .queue(capacity: 100))
+        let command = [VLMNodeBinary.url.path, "play", Fixtures.url("mcap/python_writer.mcap").path, "--start-paused",
+                       "--delay", "0.5", "--rate", "4", "--bind", endpoint].joined(separator: " ")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", command, "/dev/null"]
+        let input = Pipe()
+        p.standardInput = input
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        #expect(sub.receive(timeout: 2.0) == nil, "a paused player published")
+        input.fileHandleForWriting.write(Data(" ".utf8))
+        var frames = 0
+        while sub.receive(timeout: 1.0) != nil { frames += 1 }
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(frames == 30)
+    }
+}
