@@ -21,7 +21,7 @@ import VLMRecord
         p.executableURL = VLMNodeBinary.url
         p.arguments = args
         p.standardInput = FileHandle.nullDevice
-        FileManager.default.createFile(atPath: dir.appendingPathComponent("err.txt").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("err.txt").path, contents: nil)
         p.standardError = try FileHandle(forWritingTo: dir.appendingPathComponent("err.txt"))
         p.standardOutput = FileHandle.nullDevice
         try p.run()
