@@ -127,6 +127,37 @@ import VLMRecord
         #expect(recovered.filter { $0.contains("vlm/Frame") } == sent.filter { $0.topic == "/cam" }.map(\.header))
     }
 
+    @Test func durationStopsAndMaxSizeSplitsIntoCompleteFiles() throws {
+        let dir = try makeTemporaryDirectory("vlmrec")
+        let base = dir.appendingPathComponent("split.mcap").path
+        let pub = try Publisher(bind: Self.endpoint(dir, "pub"), qos: .queue(capacity: 64))
+        let recorder = try Self.start(["record", "-o", base, "--connect", pub.endpoint, "--topic", "/cam", "--topic", "/det",
+                                       "--duration", "3", "--max-size", "2M"], dir: dir)
+        #expect(pub.waitForSubscribers(1, timeout: 20))
+        Thread.sleep(forTimeInterval: 0.2)
+        let sent = try Self.publish(pub, count: 12, fps: 30, width: 640, height: 480)
+        recorder.waitUntilExit()  // --duration ends it
+        #expect(recorder.terminationStatus == 0)
+        var total = 0, index = 0
+        while FileManager.default.fileExists(atPath: Recorder.splitPath(base, index: index)) {
+            let path = Recorder.splitPath(base, index: index)
+            let reader = try MCAPReader(path: path)
+            #expect(reader.usedSummary, "\(path) was not finished")
+            #expect(reader.fileSize <= 2 << 20, "\(path) is \(reader.fileSize) bytes")
+            total += try readAllCount(reader)
+            index += 1
+        }
+        #expect(index >= 5)  // 12 frames of 900 KiB, at most two per 2 MiB file
+        #expect(total == sent.count)
+    }
+
+    func readAllCount(_ reader: MCAPReader) throws -> Int {
+        var n = 0
+        let it = try reader.messages()
+        while try it.nextMessage() != nil { n += 1 }
+        return n
+    }
+
     @Test func recordAndPlayRejectBadInput() throws {
         let dir = try makeTemporaryDirectory("vlmrec")
         let all = try VLMNodeBinary.run(["record", "-o", dir.appendingPathComponent("a.mcap").path, "--all"])
