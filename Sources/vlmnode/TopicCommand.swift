@@ -28,10 +28,6 @@ struct TopicConnection: ParsableArguments {
     }
 }
 
-/// Why a topic tool stopped without success.
-struct TopicToolError: Error, CustomStringConvertible {
-    let description: String
-}
 
 extension Subscriber {
     /// The next message whose topic is exactly `topic` (ZeroMQ filters by prefix only). Throws
@@ -47,7 +43,7 @@ extension Subscriber {
             }
             tick()
             if let timeout, Date().timeIntervalSince(start) >= timeout {
-                throw TopicToolError(description:
+                throw CLIError(
                     "no message on \(topic) from \(endpoints.joined(separator: ", ")) within \(timeout) s")
             }
         }

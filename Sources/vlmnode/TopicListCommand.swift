@@ -25,7 +25,7 @@ struct TopicListCommand: ParsableCommand {
             seen[m.topic, default: (m.header.type, 0)].count += 1
         }
         if seen.isEmpty {
-            throw TopicToolError(description:
+            throw CLIError(
                 "no messages from \(connection.connect.joined(separator: ", ")) within \(duration) s")
         }
         let width = seen.keys.map(\.count).max() ?? 0

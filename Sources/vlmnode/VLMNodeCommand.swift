@@ -10,6 +10,7 @@ struct VLMNodeCommand: AsyncParsableCommand {
             SourceCommand.self,
             TopicCommand.self,
             ModelsCommand.self,
+            ClassifyCommand.self,
             GroundCommand.self,
             VideoCommand.self,
             LaunchCommand.self,
