@@ -12,6 +12,7 @@ struct VLMNodeCommand: AsyncParsableCommand {
             ModelsCommand.self,
             GroundCommand.self,
             DetectCommand.self,
+            NodeCommand.self,
             LaunchCommand.self,
             GraphCommand.self,
             RecordCommand.self,
