@@ -13,6 +13,8 @@ struct VLMNodeCommand: AsyncParsableCommand {
             ClassifyCommand.self,
             GroundCommand.self,
             VideoCommand.self,
+            DetectCommand.self,
+            NodeCommand.self,
             LaunchCommand.self,
             GraphCommand.self,
             RecordCommand.self,
