@@ -39,6 +39,19 @@ struct BenchXCLIPCommand: ParsableCommand {
         print(String(format: "reference (2 threads, this machine kind): PyTorch eager 694 ms, ONNX Runtime 424 ms per full forward -> vlmnode full forward %.2fx PyTorch, %.2fx ONNX Runtime; window with cached text %.2fx ONNX Runtime",
                      0.694 / full, 0.424 / full, 0.424 / window))
 
+        // Both GEMM threading strategies, alternated so that background load hits them alike.
+        let chosen = BLAS.threading
+        var ab: [BLAS.Threading: [Double]] = [:]
+        for _ in 0 ..< 3 {
+            for mode in [BLAS.Threading.openblas, .splitColumns] {
+                BLAS.threading = mode
+                ab[mode, default: []].append(try Bench.median(runs: 2) { _ = model.logits(video: try model.videoFeatures(pixels), text: text) })
+            }
+        }
+        BLAS.threading = chosen
+        print("threading A/B, window with cached text: " + [BLAS.Threading.openblas, .splitColumns].map {
+            "\($0.rawValue) \(Bench.ms(ab[$0]!.sorted()[1]))" }.joined(separator: ", "))
+
         let nominal = Self.flops(config, frames: frames)
         Profiler.reset(); Profiler.isEnabled = true
         t = Bench.now(); _ = model.logits(video: try model.videoFeatures(pixels), text: text); let profiled = Bench.now() - t
