@@ -18,6 +18,5 @@ struct VLMNodeCommand: AsyncParsableCommand {
             PlayCommand.self,
             BagCommand.self,
             BenchCommand.self,
-            PreprocessBenchCommand.self,
         ])
 }
