@@ -7,6 +7,8 @@ struct VLMNodeCommand: AsyncParsableCommand {
         commandName: "vlmnode",
         abstract: "Language-grounded perception nodes for robots and video pipelines.",
         subcommands: [
+            TopicCommand.self,
+            BenchCommand.self,
             LaunchCommand.self,
             GraphCommand.self,
         ])

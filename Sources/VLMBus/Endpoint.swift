@@ -1,0 +1,87 @@
+import Foundation
+
+/// Endpoint conventions: `ipc://PATH` on one host, `tcp://HOST:PORT` across hosts.
+/// Binding checks keep a graph on the local host unless exposure is asked for explicitly.
+public enum Endpoint {
+    /// Where a publisher binds when none is given: TCP loopback on a free port, resolved after
+    /// binding (every language's ZeroMQ binding can reach it; use `ipc://` for the fastest hop).
+    public static let defaultPublisher = "tcp://127.0.0.1:*"
+
+    /// Why an endpoint may not be bound.
+    public struct BindRefusal: Error, CustomStringConvertible, Sendable {
+        public let endpoint: String
+        public let reason: String
+        public var description: String { "cannot bind \(endpoint): \(reason)" }
+    }
+
+    /// Checks `endpoint` before binding: a known transport, a loopback host for tcp unless
+    /// `allowRemote`, and no live listener on an ipc path (libzmq would silently unlink it and
+    /// steal the endpoint). Returns the endpoint with `:0` spelled as libzmq's wildcard `:*`.
+    public static func validateForBind(_ endpoint: String, allowRemote: Bool) throws -> String {
+        if endpoint.hasPrefix("inproc://") { return endpoint }
+        if endpoint.hasPrefix("ipc://") {
+            let path = String(endpoint.dropFirst("ipc://".count))
+            guard !path.isEmpty else { throw BindRefusal(endpoint: endpoint, reason: "empty ipc path") }
+            if path != "*", !path.hasPrefix("@"), ipcPathHasListener(path) {
+                throw ZMQError(code: EADDRINUSE, operation: "bind", subject: endpoint)
+            }
+            return endpoint
+        }
+        guard endpoint.hasPrefix("tcp://") else {
+            throw BindRefusal(endpoint: endpoint, reason: "unsupported transport (use ipc:// or tcp://)")
+        }
+        let rest = endpoint.dropFirst("tcp://".count)
+        guard let colon = rest.lastIndex(of: ":") else {
+            throw BindRefusal(endpoint: endpoint, reason: "tcp endpoint needs HOST:PORT")
+        }
+        let host = String(rest[..<colon])
+        var port = String(rest[rest.index(after: colon)...])
+        if port == "0" { port = "*" }
+        guard port == "*" || (UInt16(port) != nil) else {
+            throw BindRefusal(endpoint: endpoint, reason: "port \"\(port)\" is not a number or *")
+        }
+        if !allowRemote && !isLoopback(host) {
+            throw BindRefusal(endpoint: endpoint,
+                              reason: "\(host) is not a loopback address; binding beyond this host must be allowed explicitly")
+        }
+        return "tcp://\(host):\(port)"
+    }
+
+    /// Checks a connect endpoint's transport (no host restriction: connecting out is the user's call).
+    public static func validateForConnect(_ endpoint: String) throws {
+        guard endpoint.hasPrefix("ipc://") || endpoint.hasPrefix("tcp://") || endpoint.hasPrefix("inproc://") else {
+            throw ZMQError(code: EPROTONOSUPPORT, operation: "connect", subject: endpoint)
+        }
+    }
+
+    /// 127.0.0.0/8, ::1, `localhost` and the loopback interface `lo`.
+    public static func isLoopback(_ host: String) -> Bool {
+        var h = host
+        if h.hasPrefix("[") && h.hasSuffix("]") { h = String(h.dropFirst().dropLast()) }
+        if h == "localhost" || h == "lo" || h == "::1" { return true }
+        let octets = h.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// True when something accepts connections on the Unix socket at `path`.
+    static func ipcPathHasListener(_ path: String) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFSOCK else { return false }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let capacity = MemoryLayout.size(ofValue: addr.sun_path)
+        guard path.utf8.count < capacity else { return false }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            raw.copyBytes(from: path.utf8)
+            raw[path.utf8.count] = 0
+        }
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import CZMQ
+import Foundation
+
+/// Receives bus messages from one or more endpoints, filtered by topic prefix.
+///
+/// A background thread owns the socket (XSUB) and drains it continuously into a small buffer
+/// governed by `QoS`, so libzmq's queues stay empty and a slow reader still gets the newest
+/// frame: with `.latest` each topic keeps one slot that newer messages overwrite. Malformed
+/// messages are skipped and counted. Every half second the thread sends its counters upstream
+/// so publishers can report drops for slow peers.
+public final class Subscriber: @unchecked Sendable {
+    public let endpoints: [String]
+    public let qos: QoS
+    private let core: SubscriberCore
+
+    /// Connects to `endpoints` and subscribes to each prefix in `topics` (`""`: everything).
+    public init(connect endpoints: [String], topics: [String] = [""], qos: QoS = .latest,
+                context: ZMQContext = .shared) throws {
+        guard !endpoints.isEmpty else { throw ZMQError(code: EINVAL, operation: "connect", subject: "(no endpoint given)") }
+        let socket = try ZMQSocket(context, type: ZMQ_XSUB)
+        try socket.set(ZMQ_LINGER, 0, name: "ZMQ_LINGER")
+        let hwm: Int32 = { if case .queue(let n) = qos { return Int32(clamping: min(max(n, 16), 1000)) } else { return 4 } }()
+        try socket.set(ZMQ_RCVHWM, hwm, name: "ZMQ_RCVHWM")
+        try socket.set(ZMQ_RCVTIMEO, SubscriberCore.pollMs, name: "ZMQ_RCVTIMEO")
+        for topic in topics {
+            // XSUB subscribes by sending \x01 + prefix; it replays subscriptions to new peers.
+            var request: [UInt8] = [1]
+            request.append(contentsOf: topic.utf8)
+            try request.withUnsafeBytes { _ = try socket.send(bytes: $0, more: false) }
+        }
+        for endpoint in endpoints {
+            try Endpoint.validateForConnect(endpoint)
+            try socket.connect(endpoint)
+        }
+        self.endpoints = endpoints
+        self.qos = qos
+        core = SubscriberCore(qos: qos)
+        core.start(socket: socket)
+    }
+
+    public convenience init(connect endpoint: String, topic: String = "", qos: QoS = .latest) throws {
+        try self.init(connect: [endpoint], topics: [topic], qos: qos)
+    }
+
+    deinit { core.stop() }
+
+    /// The next message under the QoS policy; nil when `timeout` seconds pass first (nil timeout:
+    /// wait indefinitely) or after `close`.
+    public func receive(timeout: Double?) -> BusMessage? { core.take(timeout: timeout) }
+
+    public var stats: SubscriberStats { core.snapshot() }
+
+    /// Stops the receiving thread and closes the socket; `receive` then hands out what was
+    /// already buffered, then nil.
+    public func close() { core.stop() }
+}
+
+/// State shared between the reader and the receiving thread, guarded by one condition lock.
+final class SubscriberCore: @unchecked Sendable {
+    static let pollMs: Int32 = 50
+    static let reportIntervalNs: Int64 = 500_000_000
+
+    private let condition = NSCondition()
+    private var pending: PendingMessages
+    private var counters = SubscriberStats()
+    private var lastSeq: [String: UInt64] = [:]
+    private var stopping = false
+    private var changedSinceReport = false
+    private let finished = DispatchSemaphore(value: 0)
+    private var running = false
+    let id = String(UInt64.random(in: 0 ... .max), radix: 16)
+
+    init(qos: QoS) { pending = PendingMessages(qos: qos) }
+
+    func start(socket: ZMQSocket) {
+        running = true
+        // The socket moves to this thread (thread start is the memory barrier libzmq asks for)
+        // and is closed there when the loop ends.
+        let thread = Thread { [self] in
+            self.run(socket: socket)
+            self.finished.signal()
+        }
+        thread.name = "vlmbus-sub"
+        thread.start()
+    }
+
+    private func run(socket: ZMQSocket) {
+        var lastReport = BusClock.monotonicNs()
+        while !isStopping {
+            let parts: [ZMQMessage]?
+            do { parts = try socket.receiveMultipart() } catch {
+                // Only a dead context gets here (ETERM); end the stream instead of spinning.
+                condition.lock()
+                counters.receiveError = "\(error)"
+                stopping = true
+                condition.broadcast()
+                condition.unlock()
+                break
+            }
+            if let parts { accept(parts) }
+            let now = BusClock.monotonicNs()
+            if now - lastReport >= Self.reportIntervalNs {
+                lastReport = now
+                sendReport(on: socket)
+            }
+        }
+    }
+
+    private var isStopping: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopping
+    }
+
+    private func accept(_ parts: [ZMQMessage]) {
+        let decoded: Result<BusMessage, EnvelopeError>
+        do { decoded = .success(try Envelope.decode(parts)) } catch { decoded = .failure(error) }
+        condition.lock()
+        defer { condition.unlock() }
+        changedSinceReport = true
+        switch decoded {
+        case .failure(let error):
+            counters.malformed += 1
+            counters.lastMalformedReason = error.description
+        case .success(let message):
+            var c = counters.topics[message.topic] ?? TopicCounters()
+            c.received += 1
+            let seq = message.header.seq
+            // A jump beyond a million is taken as a different or restarted publisher, not loss
+            // (and wrapping adds keep a hostile seq from trapping).
+            if let last = lastSeq[message.topic], seq > last, seq - last <= 1 << 20 { c.gaps &+= seq - last - 1 }
+            lastSeq[message.topic] = seq
+            counters.topics[message.topic] = c
+            if let displaced = pending.push(message) {
+                counters.topics[displaced, default: TopicCounters()].overwritten += 1
+            }
+            condition.signal()
+        }
+    }
+
+    private func sendReport(on socket: ZMQSocket) {
+        condition.lock()
+        let due = changedSinceReport
+        changedSinceReport = false
+        let topics = counters.topics
+        condition.unlock()
+        guard due else { return }
+        var text = SubscriberReport.encode(subscriber: id, topics: topics)
+        _ = text.withUTF8 { try? socket.send(bytes: UnsafeRawBufferPointer($0), more: false, dontWait: true) }
+    }
+
+    func take(timeout: Double?) -> BusMessage? {
+        let deadline = timeout.map { Date(timeIntervalSinceNow: $0) }
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let m = pending.pop() {
+                counters.delivered += 1
+                return m
+            }
+            if stopping { return nil }
+            if let deadline {
+                if !condition.wait(until: deadline) && pending.count == 0 { return nil }
+            } else {
+                condition.wait()
+            }
+        }
+    }
+
+    func snapshot() -> SubscriberStats {
+        condition.lock()
+        defer { condition.unlock() }
+        return counters
+    }
+
+    func stop() {
+        condition.lock()
+        let wasRunning = running && !stopping
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+        if wasRunning { finished.wait() }
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import VLMBus
+
+/// `vlmnode bench bus`: VLMBus per-hop latency and throughput next to raw libzmq, one run.
+struct BenchBusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bus",
+        abstract: "Frame transport over ipc and tcp loopback: VLMBus vs raw libzmq (build with -c release).")
+
+    @Option(name: .long, help: "Latency messages per case (sent --spacing-ms apart).")
+    var count = 200
+
+    @Option(name: .long, help: "Milliseconds between latency messages.")
+    var spacingMs = 5.0
+
+    @Option(name: .long, help: "Seconds of back-to-back sending for throughput.")
+    var duration = 1.0
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Frame sizes WxH.")
+    var sizes: [String] = ["640x480", "1920x1080"]
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Transports: ipc, tcp.")
+    var transports: [String] = ["ipc", "tcp"]
+
+    func run() throws {
+        #if DEBUG
+        emitError("note: this is a debug build; figures are meaningful only with swift build -c release")
+        #endif
+        let dims = try sizes.map { s -> (Int, Int) in
+            let p = s.split(separator: "x").compactMap { Int($0) }
+            guard p.count == 2, p[0] > 0, p[1] > 0 else { throw ValidationError("--sizes: \"\(s)\" is not WxH") }
+            return (p[0], p[1])
+        }
+        for t in transports where t != "ipc" && t != "tcp" { throw ValidationError("--transports: unknown \"\(t)\" (ipc, tcp)") }
+        let bench = BusBenchmark(count: count, spacingUs: UInt32(spacingMs * 1000), duration: duration)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vlmnode-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+
+        emitLine("vlmnode bench bus: \(count) msgs \(spacingMs) ms apart for latency (p50/p99 per hop), \(duration) s back-to-back for throughput")
+        emitLine("load average before: \(loadAverage())")
+        emitLine(row(["payload", "transport", "path", "p50 ms", "p99 ms", "msgs/s", "MB/s", "delivered"]))
+        var n = 0
+        for (w, h) in dims {
+            let bytes = w * h * 3
+            for t in transports {
+                func endpoint() -> String {
+                    n += 1
+                    return t == "ipc" ? "ipc://\(dir.path)/b\(n).sock" : "tcp://127.0.0.1:0"
+                }
+                let raw = try bench.runRaw(endpoint: endpoint(), bytes: bytes)
+                let bus = try bench.runVLMBus(endpoint: endpoint(), width: w, height: h)
+                let label = "\(w)x\(h) rgb8 " + String(format: "%.1f MB", Double(bytes) / 1e6)
+                for (name, f) in [("raw zmq", raw), ("VLMBus", bus)] {
+                    emitLine(row([label, t, name, fmt(f.percentile(0.5)), fmt(f.percentile(0.99)),
+                                  String(format: "%.0f", f.throughputMessagesPerSecond),
+                                  String(format: "%.0f", f.throughputMessagesPerSecond * Double(bytes) / 1e6),
+                                  "\(f.throughputReceived)/\(f.throughputSent)"]))
+                }
+                emitLine(row([label, t, "ratio", fmt(bus.percentile(0.5) / raw.percentile(0.5)),
+                              fmt(bus.percentile(0.99) / raw.percentile(0.99)),
+                              fmt(bus.throughputMessagesPerSecond / raw.throughputMessagesPerSecond), "", ""]))
+            }
+        }
+        emitLine("load average after: \(loadAverage())")
+        emitLine("ratio = VLMBus / raw zmq (latency: lower is better; throughput: higher is better)")
+    }
+
+    private func fmt(_ x: Double) -> String { String(format: "%.2f", x) }
+
+    private func row(_ cells: [String]) -> String {
+        let widths = [22, 10, 8, 8, 8, 8, 8, 10]
+        return zip(cells, widths).map { $0.padding(toLength: max($1, $0.count), withPad: " ", startingAt: 0) }
+            .joined(separator: " ").trimmingCharacters(in: .whitespaces)
+    }
+
+    private func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?
+            .split(separator: " ").prefix(3).joined(separator: " ") ?? "unknown"
+    }
+}

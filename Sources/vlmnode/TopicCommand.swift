@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import VLMBus
+
+/// `vlmnode topic …`: inspect what flows on the bus, like `ros2 topic`.
+struct TopicCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "topic",
+        abstract: "Inspect topics on a bus endpoint: echo, hz, bw, list.",
+        subcommands: [TopicEchoCommand.self, TopicHzCommand.self, TopicBwCommand.self, TopicListCommand.self])
+}
+
+/// Options every topic tool shares.
+struct TopicConnection: ParsableArguments {
+    @Option(name: .long, help: "Endpoint to subscribe to (ipc://PATH or tcp://HOST:PORT); repeat for several.")
+    var connect: [String] = []
+
+    @Option(name: .long, help: "Give up with an error if no message arrives for this many seconds.")
+    var timeout: Double?
+
+    func validate() throws {
+        if connect.isEmpty { throw ValidationError("--connect ENDPOINT is required (the endpoint a publisher printed)") }
+    }
+
+    /// A subscriber that sees every message (bounded queue) on `topic` prefixes.
+    func subscribe(_ topic: String, capacity: Int = 1000) throws -> Subscriber {
+        try Subscriber(connect: connect, topics: [topic], qos: .queue(capacity: capacity))
+    }
+}
+
+/// Why a topic tool stopped without success.
+struct TopicToolError: Error, CustomStringConvertible {
+    let description: String
+}
+
+extension Subscriber {
+    /// The next message whose topic is exactly `topic` (ZeroMQ filters by prefix only). Throws
+    /// when `timeout` passes without one; waits forever when it is nil. `tick` runs about every
+    /// `tickInterval` seconds while waiting, for periodic output.
+    func next(exactly topic: String, timeout: Double?, tickInterval: Double = 0.25,
+              tick: () -> Void = {}) throws -> BusMessage {
+        let start = Date()
+        while true {
+            if let m = receive(timeout: tickInterval) {
+                if m.topic == topic { return m }
+                continue
+            }
+            tick()
+            if let timeout, Date().timeIntervalSince(start) >= timeout {
+                throw TopicToolError(description:
+                    "no message on \(topic) from \(endpoints.joined(separator: ", ")) within \(timeout) s")
+            }
+        }
+    }
+
+    /// One line for stderr when something was skipped or lost, nil when all was well.
+    var lossSummary: String? {
+        let s = stats
+        guard s.malformed > 0 || s.dropped > 0 else { return nil }
+        var text = "received \(s.received), dropped \(s.dropped) (\(s.gaps) seq gaps, \(s.overwritten) overwritten), malformed \(s.malformed)"
+        if let why = s.lastMalformedReason { text += " (last: \(why))" }
+        return text
+    }
+}
+
+/// Writes one line to stdout and flushes, so piped readers see it at once.
+func emitLine(_ line: String) {
+    print(line)
+    fflush(stdout)
+}
+
+func emitError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
