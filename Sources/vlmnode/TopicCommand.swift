@@ -31,17 +31,17 @@ struct TopicConnection: ParsableArguments {
     func endpoints(for topic: String) throws -> [String] {
         if !connect.isEmpty { return connect }
         guard !topic.isEmpty else {
-            throw TopicToolError(description: "--connect ENDPOINT is required (the endpoint a publisher printed)")
+            throw CLIError( "--connect ENDPOINT is required (the endpoint a publisher printed)")
         }
         do {
             let found = try GraphRegistry.resolve(topic: topic)
             guard found.publisher != nil, let endpoint = found.endpoint else {
-                throw TopicToolError(description:
+                throw CLIError(
                     "topic \(topic) is published from outside the launch (its subscriber binds \(found.endpoint ?? "-")); nothing to listen to")
             }
             return [endpoint]
         } catch let error as NodeWiringError {
-            throw TopicToolError(description: error.description)
+            throw CLIError( error.description)
         }
     }
 }

@@ -49,7 +49,7 @@ struct TopicListCommand: ParsableCommand {
     private func listRunningGraph() throws {
         let rows = RunningGraphTopics.topics()
         if rows.isEmpty {
-            throw TopicToolError(description:
+            throw CLIError(
                 "no running launch (no graph file in \(GraphRegistry.directory().path)); start one with vlmnode launch, or give --connect ENDPOINT")
         }
         var rates: [String: Double]?
