@@ -11,6 +11,8 @@ struct BenchCommand: ParsableCommand {
             BenchDecodeCommand.self,
             BenchLoadCommand.self,
             BenchClipCommand.self,
+            BenchOwlViTCommand.self,
+            BenchXCLIPCommand.self,
             PreprocessBenchCommand.self,
         ])
 }
