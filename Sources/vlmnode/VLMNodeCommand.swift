@@ -11,6 +11,7 @@ struct VLMNodeCommand: AsyncParsableCommand {
             TopicCommand.self,
             ModelsCommand.self,
             GroundCommand.self,
+            SegmentCommand.self,
             LaunchCommand.self,
             GraphCommand.self,
             RecordCommand.self,

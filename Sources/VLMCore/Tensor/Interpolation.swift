@@ -49,3 +49,32 @@ extension Ops {
         }
     }
 }
+
+extension Ops {
+    /// Bilinear resampling of one row-major plane (`height` x `width`) to `oh` x `ow`, half-pixel
+    /// centres (torch `align_corners=False`, edges clamped): maps model-size masks onto the image.
+    public static func resizeBilinear(_ plane: UnsafePointer<Float>, height ih: Int, width iw: Int,
+                                      toHeight oh: Int, width ow: Int) -> [Float] {
+        precondition(ih > 0 && iw > 0 && oh > 0 && ow > 0, "resizeBilinear: \(iw)x\(ih) -> \(ow)x\(oh)")
+        func taps(_ input: Int, _ output: Int) -> [(Int, Int, Float)] {
+            let scale = Float(input) / Float(output)
+            return (0 ..< output).map { o in
+                let s = max(0, scale * (Float(o) + 0.5) - 0.5)
+                let i0 = min(Int(s), input - 1), i1 = min(i0 + 1, input - 1)
+                return (i0, i1, s - Float(i0))
+            }
+        }
+        let ys = taps(ih, oh), xs = taps(iw, ow)
+        var out = [Float](repeating: 0, count: oh * ow)
+        out.withUnsafeMutableBufferPointer { o in
+            for (oy, (y0, y1, ty)) in ys.enumerated() {
+                let r0 = plane + y0 * iw, r1 = plane + y1 * iw
+                for (ox, (x0, x1, tx)) in xs.enumerated() {
+                    let top = r0[x0] + (r0[x1] - r0[x0]) * tx, bottom = r1[x0] + (r1[x1] - r1[x0]) * tx
+                    o[oy * ow + ox] = top + (bottom - top) * ty
+                }
+            }
+        }
+        return out
+    }
+}
