@@ -1,15 +1,22 @@
 #!/usr/bin/env python3
 """A robot-controller client for vlmnode frames, using only pyzmq and numpy.
 
-    python3 frames_subscriber.py --connect tcp://127.0.0.1:5555 [--topic /camera/image] [--count 30] [--latest]
+    python3 frames_subscriber.py --connect tcp://127.0.0.1:5555 [--topic /camera/image] [--count 30]
+                                 [--latest] [--sleep 1.0] [--report]
 
 Each message is [topic][header JSON][pixels] (docs/protocol.md, protocol v1). Prints one line per
 frame: seq, size, encoding, bytes and latency (now - stamp_ns, same-host clocks), then a summary
 with the seq gaps (frames this client never saw) and malformed messages skipped.
+
+--latest: a background thread drains the socket and keeps only the newest frame, so a slow
+controller always gets a fresh one (what vlmnode's own Subscriber does). --report: tell the
+publisher how many frames this client missed (XSUB socket; protocol section 5).
 """
 import argparse
 import json
+import os
 import sys
+import threading
 import time
 
 import numpy as np
@@ -40,40 +47,87 @@ def parse_frame(parts):
     return topic, header, rows[:, : w * c].reshape(h, w, c)
 
 
+class Receiver(threading.Thread):
+    """Owns the socket (ZeroMQ sockets stay on one thread). In latest mode it keeps one slot that
+    newer messages overwrite; otherwise a FIFO. Sends drop reports upstream when asked to."""
+
+    def __init__(self, sock, latest, report_topic=None):
+        super().__init__(daemon=True)
+        self.sock, self.latest, self.report_topic = sock, latest, report_topic
+        self.cond = threading.Condition()
+        self.pending = []
+        self.stop = threading.Event()
+        self.received = self.dropped = 0  # written by the reader, reported by this thread
+        self.reporter_id = os.urandom(8).hex()
+
+    def run(self):
+        poller = zmq.Poller()
+        poller.register(self.sock, zmq.POLLIN)
+        last_report = 0.0
+        while not self.stop.is_set():
+            if poller.poll(100):
+                parts = self.sock.recv_multipart(copy=False)
+                with self.cond:
+                    if self.latest:
+                        self.pending = [parts]
+                    else:
+                        self.pending.append(parts)
+                    self.cond.notify()
+            if self.report_topic and time.monotonic() - last_report >= 0.5:
+                last_report = time.monotonic()
+                self.send_report()
+        if self.report_topic:
+            self.send_report()
+        self.sock.close(linger=500)
+
+    def send_report(self):
+        report = {"vlm_stats": 1, "sub": self.reporter_id,
+                  "topics": {self.report_topic: {"received": self.received, "dropped": self.dropped}}}
+        try:
+            self.sock.send(json.dumps(report).encode(), zmq.NOBLOCK)
+        except zmq.Again:
+            pass
+
+    def take(self, timeout):
+        with self.cond:
+            if not self.pending:
+                self.cond.wait(timeout)
+            return self.pending.pop(0) if self.pending else None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--connect", required=True, help="endpoint a vlmnode publisher printed")
     ap.add_argument("--topic", default="/camera/image")
     ap.add_argument("--count", type=int, default=0, help="exit after N frames (0: run until Ctrl-C)")
     ap.add_argument("--timeout", type=float, default=10.0, help="exit 1 after this many seconds without a frame")
-    ap.add_argument("--latest", action="store_true",
-                    help="always take the newest frame: drain what is queued and keep the last")
+    ap.add_argument("--latest", action="store_true", help="always take the newest frame")
+    ap.add_argument("--sleep", type=float, default=0.0, help="seconds to sleep per frame (a slow controller)")
+    ap.add_argument("--report", action="store_true", help="send drop counts upstream to the publisher")
     args = ap.parse_args()
 
     ctx = zmq.Context.instance()
-    sub = ctx.socket(zmq.SUB)
-    sub.setsockopt(zmq.LINGER, 0)
-    if args.latest:
-        sub.setsockopt(zmq.RCVHWM, 2)  # keep libzmq from queueing many old frames for us
-    sub.setsockopt(zmq.SUBSCRIBE, args.topic.encode())
-    sub.connect(args.connect)
-    poller = zmq.Poller()
-    poller.register(sub, zmq.POLLIN)
+    # XSUB is a SUB that can also send upstream; it subscribes by sending b"\x01" + prefix.
+    sock = ctx.socket(zmq.XSUB if args.report else zmq.SUB)
+    sock.setsockopt(zmq.RCVHWM, 4 if args.latest else 1000)
+    if args.report:
+        sock.send(b"\x01" + args.topic.encode())
+    else:
+        sock.setsockopt(zmq.SUBSCRIBE, args.topic.encode())
+    sock.connect(args.connect)
+    receiver = Receiver(sock, args.latest, args.topic if args.report else None)
+    receiver.start()
 
     received = malformed = gaps = 0
     last_seq = None
+    status = 0
     try:
         while args.count == 0 or received < args.count:
-            if not poller.poll(args.timeout * 1000):
+            parts = receiver.take(args.timeout)
+            if parts is None:
                 print(f"no frame on {args.topic} from {args.connect} within {args.timeout} s", file=sys.stderr)
-                return 1
-            parts = sub.recv_multipart(copy=False)
-            if args.latest:  # newest wins: skip what is already stale
-                while True:
-                    try:
-                        parts = sub.recv_multipart(flags=zmq.NOBLOCK, copy=False)
-                    except zmq.Again:
-                        break
+                status = 1
+                break
             try:
                 topic, header, pixels = parse_frame(parts)
             except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
@@ -87,14 +141,19 @@ def main():
                 gaps += seq - last_seq - 1
             last_seq = seq
             received += 1
+            receiver.received, receiver.dropped = received, gaps
             latency_ms = (time.time_ns() - header["stamp_ns"]) / 1e6
             h, w, c = pixels.shape
             print(f"seq={seq} {w}x{h} {header['encoding']} {pixels.nbytes} bytes "
                   f"mean={pixels.mean():.1f} latency={latency_ms:.2f} ms", flush=True)
+            if args.sleep:
+                time.sleep(args.sleep)
     except KeyboardInterrupt:
         pass
+    receiver.stop.set()
+    receiver.join()
     print(f"received {received} frames, {gaps} missed (seq gaps), {malformed} malformed", flush=True)
-    return 0
+    return status
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ public struct PublisherStats: Sendable, Equatable {
     public var droppedForSlowPeers: [String: UInt64] = [:]
 
     public var totalPublished: UInt64 { published.values.reduce(0, +) }
-    public var totalDroppedForSlowPeers: UInt64 { droppedForSlowPeers.values.reduce(0, +) }
+    public var totalDroppedForSlowPeers: UInt64 { droppedForSlowPeers.values.reduce(0, &+) }
 }
 
 /// Publishes bus messages on one bound endpoint (an XPUB socket).
@@ -97,7 +97,8 @@ public final class Publisher: @unchecked Sendable {
         s.reportingSubscribers = reports.count
         for (_, topics) in reports {
             for (topic, dropped) in topics where s.published[topic] != nil {
-                s.droppedForSlowPeers[topic, default: 0] += dropped
+                // Reports come from the network: wrapping adds, so a hostile count cannot trap.
+                s.droppedForSlowPeers[topic, default: 0] &+= dropped
             }
         }
         return s

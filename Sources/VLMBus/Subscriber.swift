@@ -16,7 +16,7 @@ public final class Subscriber: @unchecked Sendable {
     /// Connects to `endpoints` and subscribes to each prefix in `topics` (`""`: everything).
     public init(connect endpoints: [String], topics: [String] = [""], qos: QoS = .latest,
                 context: ZMQContext = .shared) throws {
-        precondition(!endpoints.isEmpty, "a subscriber needs an endpoint")
+        guard !endpoints.isEmpty else { throw ZMQError(code: EINVAL, operation: "connect", subject: "(no endpoint given)") }
         let socket = try ZMQSocket(context, type: ZMQ_XSUB)
         try socket.set(ZMQ_LINGER, 0, name: "ZMQ_LINGER")
         let hwm: Int32 = { if case .queue(let n) = qos { return Int32(clamping: min(max(n, 16), 1000)) } else { return 4 } }()
@@ -50,7 +50,8 @@ public final class Subscriber: @unchecked Sendable {
 
     public var stats: SubscriberStats { core.snapshot() }
 
-    /// Stops the receiving thread and closes the socket; later `receive` calls return nil.
+    /// Stops the receiving thread and closes the socket; `receive` then hands out what was
+    /// already buffered, then nil.
     public func close() { core.stop() }
 }
 
@@ -125,7 +126,9 @@ final class SubscriberCore: @unchecked Sendable {
             var c = counters.topics[message.topic] ?? TopicCounters()
             c.received += 1
             let seq = message.header.seq
-            if let last = lastSeq[message.topic], seq > last { c.gaps += seq - last - 1 }
+            // A jump beyond a million is taken as a different or restarted publisher, not loss
+            // (and wrapping adds keep a hostile seq from trapping).
+            if let last = lastSeq[message.topic], seq > last, seq - last <= 1 << 20 { c.gaps &+= seq - last - 1 }
             lastSeq[message.topic] = seq
             counters.topics[message.topic] = c
             if let displaced = pending.push(message) {

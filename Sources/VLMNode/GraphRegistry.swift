@@ -103,4 +103,23 @@ public enum GraphRegistry {
         }
         return nil
     }
+
+    /// Like `lookup(topic:)`, but a missing topic (or one without an endpoint) is an error that says
+    /// where it looked: what topic tools print when given a topic name alone.
+    public static func resolve(topic: String,
+                               environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LaunchGraphFile.Topic {
+        let graphs = running(environment: environment)
+        guard let found = graphs.lazy.compactMap({ $0.topic(named: topic) }).first else {
+            let dir = directory(environment: environment).path
+            if graphs.isEmpty {
+                throw NodeWiringError("topic \(topic): no running launch (no graph file in \(dir)); give --connect ENDPOINT")
+            }
+            let known = Set(graphs.flatMap { $0.topics.map(\.name) }).sorted()
+            throw NodeWiringError("topic \(topic) is not in the running launch\(graphs.count == 1 ? "" : "es") (topics: \(known.joined(separator: ", ")))")
+        }
+        guard found.endpoint != nil else {
+            throw NodeWiringError("topic \(topic) has no endpoint in the running launch")
+        }
+        return found
+    }
 }

@@ -79,3 +79,18 @@ private func runWhilePublishing(_ args: @escaping @Sendable (String) -> [String]
     let badEndpoint = try VLMNodeBinary.run(["topic", "hz", "/x", "--connect", "udp://1.2.3.4:5"])
     #expect(badEndpoint.status != 0 && badEndpoint.stderr.contains("udp://1.2.3.4:5"), "\(badEndpoint.stderr)")
 }
+
+@Test func benchBusPrintsATableForEveryCase() throws {
+    // A smoke run (tiny frames, few messages): the figures themselves come from release builds.
+    let r = try VLMNodeBinary.run(["bench", "bus", "--count", "10", "--spacing-ms", "1", "--duration", "0.1",
+                                   "--sizes", "64x48", "--transports", "ipc", "tcp"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("64x48 rgb8") }
+    #expect(rows.count == 6, "\(r.stdout)")
+    for path in ["raw zmq", "VLMBus", "ratio"] {
+        #expect(rows.filter { $0.contains(path) }.count == 2, "\(path)")
+    }
+    #expect(r.stdout.contains("load average before: "))
+    let bad = try VLMNodeBinary.run(["bench", "bus", "--sizes", "64by48"])
+    #expect(bad.status != 0 && bad.stderr.contains("64by48"))
+}

@@ -14,6 +14,10 @@ private let haveCCompilerAndZMQ = FileManager.default.fileExists(atPath: "/usr/i
 
 /// Runs `client` while publishing 64x48 rgb8 frames (every byte = seq) until it exits.
 private func runAgainstPublisher(_ client: @escaping @Sendable (String) throws -> ProcessResult) throws -> ProcessResult {
+    try runAgainstPublisherWithStats(client).0
+}
+
+private func runAgainstPublisherWithStats(_ client: @escaping @Sendable (String) throws -> ProcessResult) throws -> (ProcessResult, PublisherStats) {
     let pub = try Publisher(bind: temporaryIPCEndpoint("frames"))
     let endpoint = pub.endpoint
     nonisolated(unsafe) var result: Result<ProcessResult, Error>?
@@ -28,7 +32,7 @@ private func runAgainstPublisher(_ client: @escaping @Sendable (String) throws -
         try pub.publishFrame(topic: "/camera/image", seq: seq, stampNs: BusClock.nowNs(), frame: info, pixels: blob)
         seq += 1
     }
-    return try result!.get()
+    return (try result!.get(), pub.stats)
 }
 
 /// The `seq=N … mean=M` (or `first=M`) lines: each frame's pixels must all equal seq mod 256.
@@ -56,6 +60,26 @@ func pythonExampleReceivesFramesFromASwiftPublisher() throws {
     #expect(result.status == 0, "\(result.stderr)")
     checkFrameLines(result.stdout, count: 5, valueKey: "mean")
     #expect(result.stdout.contains("received 5 frames"))
+}
+
+@Test(.enabled(if: pythonHasZMQ, "python3 cannot import zmq and numpy: the Python example is not tested"))
+func slowPythonClientGetsFreshFramesAndThePublisherCountsItsDrops() throws {
+    let script = repoRoot.appendingPathComponent("Examples/python/frames_subscriber.py").path
+    let (result, stats) = try runAgainstPublisherWithStats { endpoint in
+        try runProcess(URL(fileURLWithPath: "/usr/bin/env"),
+                       ["python3", script, "--connect", endpoint, "--count", "4", "--latest", "--sleep", "0.3",
+                        "--report", "--timeout", "10"], timeout: 60)
+    }
+    #expect(result.status == 0, "\(result.stderr)")
+    checkFrameLines(result.stdout, count: 4, valueKey: "mean")
+    // Frames come every 20 ms; after a 0.3 s nap a stale queue would hand over a ~0.3 s old one.
+    let latencies = result.stdout.split(separator: "\n").compactMap { line -> Double? in
+        guard let r = line.range(of: "latency=") else { return nil }
+        return Double(line[r.upperBound...].split(separator: " ")[0])
+    }
+    #expect(latencies.count == 4 && latencies.allSatisfy { $0 < 150 }, "\(latencies)")
+    #expect(stats.reportingSubscribers == 1)
+    #expect(stats.totalDroppedForSlowPeers >= 30, "publisher saw \(stats.totalDroppedForSlowPeers) drops")
 }
 
 @Test(.enabled(if: haveCCompilerAndZMQ, "no C compiler or zmq.h: the C example is not tested"))

@@ -41,3 +41,14 @@ func framesTravelOverLoopback(transport: String) throws {
         _ = try Publisher(bind: ipc.endpoint)
     }
 }
+
+@Test func publisherRefusesNonLoopbackBindUnlessAllowed() throws {
+    do {
+        _ = try Publisher(bind: "tcp://0.0.0.0:0")
+        Issue.record("bound 0.0.0.0 without allowRemote")
+    } catch let refusal as Endpoint.BindRefusal {
+        #expect(refusal.description.hasPrefix("cannot bind tcp://0.0.0.0:0: 0.0.0.0 is not a loopback address"))
+    }
+    // (Binding with allowRemote: true is not exercised: tests bind loopback only.)
+    #expect(throws: ZMQError.self) { _ = try Subscriber(connect: [], topics: [""]) }
+}

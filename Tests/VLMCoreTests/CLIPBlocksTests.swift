@@ -89,6 +89,16 @@ struct TinyCLIPReference {
         #expect(out.logitsPerImage.shape == [2, 2] && out.probabilities.allSatisfy { abs($0.reduce(0, +) - 1) < 1e-6 })
     }
 
+    /// Towers own scratch memory; concurrent callers must take turns, not corrupt each other.
+    @Test func concurrentCallersGetTheSameAnswer() throws {
+        let pixels = try ref.pixels, expected = try model.imageFeatures(pixels).values
+        let results = UnsafeMutableBufferPointer<[Float]>.allocate(capacity: 8)
+        results.initialize(repeating: [])
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 8) { i in results[i] = (try? model.imageFeatures(pixels).values) ?? [] }
+        #expect(results.allSatisfy { $0 == expected })
+    }
+
     @Test func badInputsAreErrorsNotCrashes() throws {
         #expect(throws: InputError.self) { try model.visionModel.pooled(Tensor(zeros: [1, 3, 25, 25])) }
         #expect(throws: InputError.self) { try model.textFeatures([[48, 500, 49]]) }

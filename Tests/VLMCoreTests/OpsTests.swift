@@ -119,3 +119,38 @@ import Testing
         #expect(m.values == [8, 0, 8, 50, 0, 50])
     }
 }
+
+@Suite struct BLASThreadingTests {
+    /// Large enough for the split path (columns divided across threads, 16-aligned), both operand layouts.
+    @Test(arguments: [false, true])
+    func splitColumnsMatchesNaive(transposeB: Bool) {
+        let (m, k, n) = (37, 129, 301)
+        var rng = TestRNG(transposeB ? 21 : 22)
+        let a = rng.tensor([m, k]), b = rng.tensor(transposeB ? [n, k] : [k, n])
+        let bPlain = transposeB ? transpose(b.values, rows: n, cols: k) : b.values
+        let ref = naiveMatmul(a.values, bPlain, m: m, k: k, n: n)
+        let before = BLAS.threading
+        defer { BLAS.threading = before }
+        for mode in [BLAS.Threading.splitColumns, .openblas] {
+            BLAS.threading = mode
+            let out = Tensor(zeros: [m, n])
+            out.fill(2)
+            MatMul.matmul(a, b, transposeB: transposeB, into: out, accumulate: true)
+            #expect(maxAbsDiff(out.values, ref.map { $0 + 2 }) < 1e-4, "\(mode)")
+        }
+    }
+}
+
+@Suite struct LargeActivationTests {
+    /// 60 x 1500 elements: above the size where the bias + activation pass is shared across threads.
+    @Test func largeBiasActivationMatchesScalar() {
+        var rng = TestRNG(31)
+        let x = rng.tensor([60, 1500], scale: 4), bias = rng.tensor([1500])
+        let ref = x.values.enumerated().map { i, v -> Float in
+            let z = Double(v + bias.values[i % 1500])
+            return Float(z / (1 + exp(-1.702 * z)))
+        }
+        Ops.addBiasActivate(x, bias: bias, .quickGELU)
+        #expect(maxAbsDiff(x.values, ref) < 1e-5)
+    }
+}

@@ -99,6 +99,19 @@ import VLMNode
         #expect(GraphRegistry.current(environment: env)?.launchID == "old")
         #expect(GraphRegistry.lookup(topic: "/camera/image", environment: env)?.endpoint == "ipc:///old.sock")
         #expect(GraphRegistry.lookup(topic: "/nope", environment: env) == nil)
+        #expect(try GraphRegistry.resolve(topic: "/camera/image", environment: env).endpoint == "ipc:///old.sock")
+        do {
+            _ = try GraphRegistry.resolve(topic: "/nope", environment: env)
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)" == "topic /nope is not in the running launches (topics: /camera/image)")
+        }
+        do {
+            _ = try GraphRegistry.resolve(topic: "/nope", environment: ["VLMNODE_RUNTIME_DIR": dir.path + "/empty"])
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)" == "topic /nope: no running launch (no graph file in \(dir.path)/empty); give --connect ENDPOINT")
+        }
         #expect(GraphRegistry.removeStale(environment: env) == ["dead"])
         #expect(GraphRegistry.running(environment: env).count == 2)
     }

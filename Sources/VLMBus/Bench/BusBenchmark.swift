@@ -41,23 +41,29 @@ public struct BusBenchmark: Sendable {
 
     /// Raw libzmq PUB/SUB; `endpoint` may use a wildcard port or `ipc://*`-style path.
     public func runRaw(endpoint: String, bytes: Int) throws -> BusBenchFigures {
-        let latencies = try rawRun(endpoint: endpoint, bytes: bytes, hwm: 1000, backToBack: false)
-        let tp = try rawRun(endpoint: endpoint, bytes: bytes, hwm: Self.throughputHWM, backToBack: true)
+        let latencies = try rawRun(endpoint: Self.variant(endpoint, "lat"), bytes: bytes, hwm: 1000, backToBack: false)
+        let tp = try rawRun(endpoint: Self.variant(endpoint, "tp"), bytes: bytes, hwm: Self.throughputHWM, backToBack: true)
         return BusBenchFigures(latenciesMs: latencies.latencies.sorted(), throughputMessagesPerSecond: tp.rate,
                                throughputSent: tp.sent, throughputReceived: tp.latencies.count)
     }
 
     /// VLMBus `Publisher` -> `Subscriber` with `vlm/Frame` messages of `width`x`height` rgb8.
     public func runVLMBus(endpoint: String, width: Int, height: Int) throws -> BusBenchFigures {
-        let latencies = try busRun(endpoint: endpoint, width: width, height: height,
+        let latencies = try busRun(endpoint: Self.variant(endpoint, "lat"), width: width, height: height,
                                    qos: .queue(capacity: 1000), backToBack: false)
-        let tp = try busRun(endpoint: endpoint, width: width, height: height,
+        let tp = try busRun(endpoint: Self.variant(endpoint, "tp"), width: width, height: height,
                             qos: .queue(capacity: Int(Self.throughputHWM)), backToBack: true)
         return BusBenchFigures(latenciesMs: latencies.latencies.sorted(), throughputMessagesPerSecond: tp.rate,
                                throughputSent: tp.sent, throughputReceived: tp.latencies.count)
     }
 
     static let throughputHWM: Int32 = 16
+
+    /// A distinct ipc path per run: closing a socket is asynchronous in libzmq, so the previous
+    /// run's listener may still hold the path for a moment.
+    private static func variant(_ endpoint: String, _ suffix: String) -> String {
+        endpoint.hasPrefix("ipc://") ? "\(endpoint).\(suffix)" : endpoint
+    }
 
     private struct Run { var latencies: [Double]; var sent: Int; var rate: Double }
 

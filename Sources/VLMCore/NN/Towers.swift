@@ -1,5 +1,8 @@
+import Foundation
+
 /// The CLIP-family towers (transformers' CLIPVisionTransformer and CLIPTextTransformer), shared by
-/// CLIP, OWL-ViT, X-CLIP and CLIPSeg. Each owns a `Workspace`: one forward at a time per tower.
+/// CLIP, OWL-ViT, X-CLIP and CLIPSeg. Each owns a `Workspace`; a lock makes concurrent callers
+/// take turns (one forward at a time per tower) instead of sharing scratch memory.
 
 /// Embeddings -> pre-LN -> encoder; `post_layernorm` on the pooled (CLS) token.
 public final class VisionTransformer: @unchecked Sendable {
@@ -9,6 +12,7 @@ public final class VisionTransformer: @unchecked Sendable {
     public let postNorm: LayerNorm
     public let shape: TransformerShape
     let workspace = Workspace()
+    private let lock = NSLock()
 
     /// - preNormKey: `pre_layrnorm` in CLIP and CLIPSeg checkpoints (sic), `pre_layernorm` in OWL-ViT.
     public init(_ w: WeightLoader, shape s: TransformerShape, channels: Int, imageSize: Int, patchSize: Int,
@@ -26,6 +30,7 @@ public final class VisionTransformer: @unchecked Sendable {
     /// first that many layers run (the result is then `hidden_states[layerCount]`).
     public func lastHiddenState(_ pixels: Tensor, layerCount: Int? = nil,
                                 hiddenState: ((Int, Tensor) -> Void)? = nil) throws -> Tensor {
+        lock.lock(); defer { lock.unlock() }
         let h = try embeddings.forward(pixels, workspace: workspace)
         preNorm.forward(h, into: h)
         encoder.forward(h, mask: .none, workspace: workspace, layerCount: layerCount, hiddenState: hiddenState)
@@ -34,6 +39,7 @@ public final class VisionTransformer: @unchecked Sendable {
 
     /// `pooler_output`: post_layernorm(CLS) as (B, D). The last layer runs on the CLS tokens only.
     public func pooled(_ pixels: Tensor) throws -> Tensor {
+        lock.lock(); defer { lock.unlock() }
         let h = try embeddings.forward(pixels, workspace: workspace)
         preNorm.forward(h, into: h)
         let cls = encoder.forward(h, mask: .none, rows: (0 ..< h.shape[0]).map { ($0, 0) }, workspace: workspace)
@@ -58,6 +64,7 @@ public final class TextTransformer: @unchecked Sendable {
     public let pooling: TextPooling
     public let shape: TransformerShape
     let workspace = Workspace()
+    private let lock = NSLock()
 
     public init(_ w: WeightLoader, shape s: TransformerShape, vocabSize: Int, maxPositions: Int, pooling: TextPooling) throws {
         embeddings = try TextEmbeddings(w.scoped("embeddings"), dim: s.hidden, vocabSize: vocabSize, maxPositions: maxPositions)
@@ -91,6 +98,7 @@ public final class TextTransformer: @unchecked Sendable {
     /// `pooler_output` (B, D). Positions after the last pooled token cannot influence it under the
     /// causal mask, so the sequence is cut there, and the last layer runs on pooled tokens only.
     public func pooled(_ ids: [[Int]], attentionMask: [[Int]]? = nil) throws -> Tensor {
+        lock.lock(); defer { lock.unlock() }
         let positions = poolingPositions(ids)
         let length = (positions.max() ?? 0) + 1
         let h = try embeddings.forward(ids, length: length)
@@ -102,6 +110,7 @@ public final class TextTransformer: @unchecked Sendable {
 
     /// `last_hidden_state` (B, N, D) after final_layer_norm, every position.
     public func lastHiddenState(_ ids: [[Int]], attentionMask: [[Int]]? = nil) throws -> Tensor {
+        lock.lock(); defer { lock.unlock() }
         let h = try embeddings.forward(ids)
         let m = try mask(attentionMask, batch: ids.count, length: h.shape[1])
         encoder.forward(h, mask: m, workspace: workspace)

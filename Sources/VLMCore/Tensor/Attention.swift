@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Which keys each query may attend to.
 public struct AttentionMask: Sendable {
     /// Query i sees keys 0...i only (text towers).
@@ -54,26 +56,40 @@ extension Ops {
                          "attention: key mask for \(kv.count) entries, need \(batch) x \(keyLength)")
         }
         Profiler.measure(.attention) {
-            for b in 0 ..< batch {
+            // One (batch entry, head) pair: QKᵀ into `scores`, masked softmax per row, then P·V.
+            func run(_ pair: Int, _ scores: UnsafeMutablePointer<Float>) {
+                let b = pair / heads, h = pair % heads
                 let valid = mask.keyValid?[b]
-                for h in 0 ..< heads {
-                    let qh = q.base + b * q.batchStride + h * headDim
-                    let kh = k.base + b * k.batchStride + h * headDim
-                    let vh = v.base + b * v.batchStride + h * headDim
-                    let oh = out.base + b * out.batchStride + h * headDim
-                    BLAS.sgemm(transB: true, m: queryLength, n: keyLength, k: headDim, alpha: scale,
-                               a: qh, lda: q.rowStride, b: kh, ldb: k.rowStride, c: scores, ldc: keyLength)
-                    for i in 0 ..< queryLength {
-                        let row = scores + i * keyLength
-                        // Causal: only the prefix 0...i is computed into the softmax; the rest is 0.
-                        let live = mask.causal ? min(i + 1, keyLength) : keyLength
-                        if let valid { for j in 0 ..< live where !valid[j] { row[j] = -.infinity } }
-                        softmaxRow(row, live)
-                        if live < keyLength { (row + live).update(repeating: 0, count: keyLength - live) }
-                    }
-                    BLAS.sgemm(m: queryLength, n: headDim, k: keyLength, a: scores, lda: keyLength,
-                               b: vh, ldb: v.rowStride, c: oh, ldc: out.rowStride)
+                let qh = q.base + b * q.batchStride + h * headDim
+                let kh = k.base + b * k.batchStride + h * headDim
+                let vh = v.base + b * v.batchStride + h * headDim
+                let oh = out.base + b * out.batchStride + h * headDim
+                BLAS.sgemm(transB: true, m: queryLength, n: keyLength, k: headDim, alpha: scale,
+                           a: qh, lda: q.rowStride, b: kh, ldb: k.rowStride, c: scores, ldc: keyLength)
+                for i in 0 ..< queryLength {
+                    let row = scores + i * keyLength
+                    // Causal: only the prefix 0...i is computed into the softmax; the rest is 0.
+                    let live = mask.causal ? min(i + 1, keyLength) : keyLength
+                    if let valid { for j in 0 ..< live where !valid[j] { row[j] = -.infinity } }
+                    softmaxRow(row, live)
+                    if live < keyLength { (row + live).update(repeating: 0, count: keyLength - live) }
                 }
+                BLAS.sgemm(m: queryLength, n: headDim, k: keyLength, a: scores, lda: keyLength,
+                           b: vh, ldb: v.rowStride, c: oh, ldc: out.rowStride)
+            }
+            let pairs = batch * heads, area = queryLength * keyLength
+            let parts = min(BLAS.threadCount, pairs)
+            // Heads are independent: spread them over the cores when GEMMs are split that way too
+            // (each head's GEMMs are far too small to be worth splitting themselves).
+            if BLAS.threading == .splitColumns, parts > 1, area * headDim * pairs >= 1 << 14 {
+                let extra = UnsafeMutablePointer<Float>.allocate(capacity: (parts - 1) * area)
+                defer { extra.deallocate() }
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    let buffer = part == 0 ? scores : extra + (part - 1) * area
+                    for pair in stride(from: part, to: pairs, by: parts) { run(pair, buffer) }
+                }
+            } else {
+                for pair in 0 ..< pairs { run(pair, scores) }
             }
         }
     }

@@ -43,18 +43,28 @@ public enum Ops {
     /// `x[r, :] = act(x[r, :] + bias)` for every row, in place: a Linear's epilogue in one pass.
     public static func addBiasActivate(_ x: Tensor, bias: Tensor, _ act: Activation) {
         precondition(bias.count == x.lastDim, "addBiasActivate: bias \(bias.shape) for rows of \(x.shape)")
-        let n = x.lastDim, b = bias.pointer
-        for r in 0 ..< x.rowCount {
-            let row = x.pointer + r * n
-            switch act {
-            case .quickGELU: simdZip(row, b, row, n) { Activation.quickGELU.apply($0 + $1) }
-            case .gelu: simdZip(row, b, row, n) { Activation.gelu.apply($0 + $1) }
-            case .relu: simdZip(row, b, row, n) { Activation.relu.apply($0 + $1) }
-            case .elu: simdZip(row, b, row, n) { Activation.elu.apply($0 + $1) }
-            case .sigmoid: simdZip(row, b, row, n) { Activation.sigmoid.apply($0 + $1) }
-            case .identity: simdZip(row, b, row, n) { $0 + $1 }
+        let n = x.lastDim, rows = x.rowCount, base = x.pointer, b = bias.pointer
+        func apply(_ range: Range<Int>) {
+            for r in range {
+                let row = base + r * n
+                switch act {
+                case .quickGELU: simdZip(row, b, row, n) { Activation.quickGELU.apply($0 + $1) }
+                case .gelu: simdZip(row, b, row, n) { Activation.gelu.apply($0 + $1) }
+                case .relu: simdZip(row, b, row, n) { Activation.relu.apply($0 + $1) }
+                case .elu: simdZip(row, b, row, n) { Activation.elu.apply($0 + $1) }
+                case .sigmoid: simdZip(row, b, row, n) { Activation.sigmoid.apply($0 + $1) }
+                case .identity: simdZip(row, b, row, n) { $0 + $1 }
+                }
             }
         }
+        // The MLP's activation is the one elementwise pass big enough to share across cores.
+        let parts = min(BLAS.threadCount, rows)
+        if act != .identity, BLAS.threading == .splitColumns, parts > 1, x.count >= 1 << 16 {
+            DispatchQueue.concurrentPerform(iterations: parts) { i in apply(rows * i / parts ..< rows * (i + 1) / parts) }
+        } else {
+            apply(0 ..< rows)
+        }
+        withExtendedLifetime((x, bias)) {}
     }
 
     /// `out = a + b` (same element count; `out` may be `a` or `b`).
