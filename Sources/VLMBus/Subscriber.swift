@@ -14,9 +14,20 @@ public final class Subscriber: @unchecked Sendable {
     private let core: SubscriberCore
 
     /// Connects to `endpoints` and subscribes to each prefix in `topics` (`""`: everything).
-    public init(connect endpoints: [String], topics: [String] = [""], qos: QoS = .latest,
-                context: ZMQContext = .shared) throws {
+    public convenience init(connect endpoints: [String], topics: [String] = [""], qos: QoS = .latest,
+                            context: ZMQContext = .shared) throws {
         guard !endpoints.isEmpty else { throw ZMQError(code: EINVAL, operation: "connect", subject: "(no endpoint given)") }
+        try self.init(endpoints: endpoints, bind: false, allowRemote: false, topics: topics, qos: qos, context: context)
+    }
+
+    /// Binds `endpoint` and lets publishers connect to it (an input fed from outside a launch:
+    /// wiring `"bind": true`). `endpoint` is the bound address with wildcards resolved.
+    public convenience init(bind endpoint: String, topics: [String] = [""], qos: QoS = .latest,
+                            allowRemote: Bool = false, context: ZMQContext = .shared) throws {
+        try self.init(endpoints: [endpoint], bind: true, allowRemote: allowRemote, topics: topics, qos: qos, context: context)
+    }
+
+    private init(endpoints: [String], bind: Bool, allowRemote: Bool, topics: [String], qos: QoS, context: ZMQContext) throws {
         let socket = try ZMQSocket(context, type: ZMQ_XSUB)
         try socket.set(ZMQ_LINGER, 0, name: "ZMQ_LINGER")
         let hwm: Int32 = { if case .queue(let n) = qos { return Int32(clamping: min(max(n, 16), 1000)) } else { return 4 } }()
@@ -28,11 +39,16 @@ public final class Subscriber: @unchecked Sendable {
             request.append(contentsOf: topic.utf8)
             try request.withUnsafeBytes { _ = try socket.send(bytes: $0, more: false) }
         }
-        for endpoint in endpoints {
-            try Endpoint.validateForConnect(endpoint)
-            try socket.connect(endpoint)
+        if bind {
+            try socket.bind(try Endpoint.validateForBind(endpoints[0], allowRemote: allowRemote))
+            self.endpoints = [try socket.lastEndpoint()]
+        } else {
+            for endpoint in endpoints {
+                try Endpoint.validateForConnect(endpoint)
+                try socket.connect(endpoint)
+            }
+            self.endpoints = endpoints
         }
-        self.endpoints = endpoints
         self.qos = qos
         core = SubscriberCore(qos: qos)
         core.start(socket: socket)

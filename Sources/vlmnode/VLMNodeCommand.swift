@@ -12,6 +12,8 @@ struct VLMNodeCommand: AsyncParsableCommand {
             ModelsCommand.self,
             GroundCommand.self,
             SegmentCommand.self,
+            DetectCommand.self,
+            NodeCommand.self,
             LaunchCommand.self,
             GraphCommand.self,
             RecordCommand.self,
