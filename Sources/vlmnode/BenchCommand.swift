@@ -13,6 +13,7 @@ struct BenchCommand: ParsableCommand {
             BenchClipCommand.self,
             BenchOwlViTCommand.self,
             BenchXCLIPCommand.self,
+            BenchClipSegCommand.self,
             PreprocessBenchCommand.self,
         ])
 }

@@ -14,6 +14,7 @@ struct VLMNodeCommand: AsyncParsableCommand {
             DetectCommand.self,
             VideoCommand.self,
             GroundCommand.self,
+            SegmentCommand.self,
             NodeCommand.self,
             LaunchCommand.self,
             GraphCommand.self,
