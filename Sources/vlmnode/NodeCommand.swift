@@ -9,5 +9,6 @@ struct NodeCommand: ParsableCommand {
         subcommands: [
             NodeDetectCommand.self,
             NodeVideoCommand.self,
+            NodeGroundCommand.self,
         ])
 }

@@ -11,9 +11,10 @@ struct VLMNodeCommand: AsyncParsableCommand {
             TopicCommand.self,
             ModelsCommand.self,
             ClassifyCommand.self,
-            GroundCommand.self,
-            VideoCommand.self,
             DetectCommand.self,
+            VideoCommand.self,
+            GroundCommand.self,
+            SegmentCommand.self,
             NodeCommand.self,
             LaunchCommand.self,
             GraphCommand.self,
@@ -21,6 +22,5 @@ struct VLMNodeCommand: AsyncParsableCommand {
             PlayCommand.self,
             BagCommand.self,
             BenchCommand.self,
-            PreprocessBenchCommand.self,
         ])
 }

@@ -92,4 +92,67 @@ import VLMBus
         #expect(after[changed].stampNs > sentAt && after[changed].sourceSeq! > sources.last!)
         #expect(nodeLog().contains("queries version 2: a photo of a cat"))
     }
+
+    static let controller = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Examples/python/detections_controller.py")
+    static let pythonHasZMQ: Bool =
+        (try? runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import zmq"], timeout: 30))?.status == 0
+
+    /// Examples/python/detections_controller.py (pyzmq only) replaces the queries through the
+    /// node's bound queries input and prints the best box per query.
+    @Test(.enabled(if: pythonHasZMQ, "python3 lacks pyzmq"))
+    func pythonControllerChangesQueriesAndPrintsBestBoxes() throws {
+        let dir = try makeTemporaryDirectory("detect-controller")
+        let cam = "ipc://\(dir.path)/cam.sock", det = "ipc://\(dir.path)/det.sock", queries = "ipc://\(dir.path)/q.sock"
+        let source = try Self.start(["source", "lavfi:testsrc=size=320x240:rate=30", "--bind", cam], log: dir.appendingPathComponent("source.log"))
+        let node = try Self.start(["node", "detect", "--input", cam, "--queries", "a red disc, a blue bar",
+                                   "--model", Fixtures.url("models/owlvit-tiny-new").path, "--bind", det,
+                                   "--queries-endpoint", queries, "--queries-bind", "--max-rate", "10"],
+                                  log: dir.appendingPathComponent("node.log"))
+        let running = Running([node, source], dir: dir)
+        defer { withExtendedLifetime(running) {} }
+        Thread.sleep(forTimeInterval: 1)   // the node binds its queries input
+        let client = try runProcess(URL(fileURLWithPath: "/usr/bin/env"),
+                                    ["python3", Self.controller.path, "--connect", det, "--count", "3", "--timeout", "20",
+                                     "--queries-endpoint", queries, "--set-queries", "a photo of a cat, a red disc"], timeout: 60)
+        let nodeLog = (try? String(contentsOf: dir.appendingPathComponent("node.log"), encoding: .utf8)) ?? ""
+        #expect(client.status == 0, "\(client.stderr) \(nodeLog)")
+        let lines = client.stdout.split(separator: "\n").filter { $0.hasPrefix("frame ") }
+        #expect(lines.count == 3, "\(client.stdout)")
+        #expect(lines.allSatisfy { $0.contains("queries v2") && $0.contains("| a photo of a cat: ") && $0.contains("| a red disc: ") }, "\(client.stdout)")
+        #expect(client.stdout.contains("received 3 results"))
+    }
+
+    /// The detector started by `vlmnode launch` through the wiring handover (VLMNODE_WIRING):
+    /// source -> detect -> the Python controller, which finds its endpoint in the wiring too.
+    @Test(.enabled(if: pythonHasZMQ, "python3 lacks pyzmq"))
+    func startsFromALaunchFile() throws {
+        let dir = try makeTemporaryDirectory("detect-launch")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("detect.launch")
+        try """
+            <launch>
+              <node name="camera" type="source">
+                <param name="input" value="lavfi:testsrc=size=160x120:rate=30"/>
+              </node>
+              <node name="detector" type="detect">
+                <param name="queries" value="a red disc, a blue bar" type="string"/>
+                <param name="model" value="\(Fixtures.url("models/owlvit-tiny-old").path)"/>
+                <param name="threshold" value="0.2"/>
+                <param name="top_k" value="3"/>
+              </node>
+              <node name="controller" type="exec" exec="python3" args="\(Self.controller.path) --count 3" required="true">
+                <input name="detections" topic="detections" type="vlm/Detections"/>
+              </node>
+            </launch>
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let result = try VLMNodeBinary.run(["launch", file.path, "--log-dir", dir.appendingPathComponent("log").path],
+                                           environment: ProcessInfo.processInfo.environment.merging(
+                                               ["VLMNODE_RUNTIME_DIR": dir.appendingPathComponent("run").path]) { $1 })
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").filter { $0.hasPrefix("[controller] frame ") }
+        #expect(lines.count == 3, "\(result.stdout)")
+        #expect(lines.allSatisfy { $0.contains("| a red disc: ") && $0.contains("| a blue bar: ") && $0.contains("queries v1") })
+        #expect(result.stdout.contains("[detector] queries version 1: a red disc, a blue bar"))
+    }
 }
