@@ -61,6 +61,8 @@ struct BenchOwlViTCommand: ParsableCommand {
         let achieved = issued / frame * 1e-9
         print(String(format: "GEMM FLOPs per frame: %.1f GFLOP issued (nominal image pass + heads %.1f GFLOP)", issued * 1e-9, nominal * 1e-9))
         print(String(format: "achieved: %.1f GFLOP/s = %.0f%% of the best sgemm above (%.1f GFLOP/s)", achieved, 100 * achieved / peak, peak))
+        Self.attentionBreakdown(tokens: config.gridSize * config.gridSize + 1, dim: config.visionConfig.hiddenSize,
+                                heads: config.visionConfig.numAttentionHeads)
         print("per-op profile (one profiled frame, \(Bench.ms(profiled))):")
         Bench.printProfile(total: profiled)
         print("peak RSS (getrusage ru_maxrss, whole process): \(Self.peakRSSMiB()) MiB (reference: PyTorch 1321 MiB; target < 900 MiB)")
@@ -75,6 +77,31 @@ struct BenchOwlViTCommand: ParsableCommand {
         let patches = 2 * g * g * Double(v.numChannels * v.patchSize * v.patchSize) * d
         let heads = 2 * g * g * d * (2 * d + 4 + Double(c.textConfig.hiddenSize) + 2)
         return Double(v.numHiddenLayers) * layer + patches + heads
+    }
+
+    /// Where one layer's attention time goes: the whole op, its two GEMMs per head alone, and the
+    /// softmax alone (single thread, for the same n x n scores).
+    static func attentionBreakdown(tokens n: Int, dim d: Int, heads: Int) {
+        let hd = d / heads
+        let qkv = Tensor(zeros: [1, n, 3 * d]), out = Tensor(zeros: [1, n, d]), scores = Tensor(zeros: [n * n])
+        for i in 0 ..< qkv.count { qkv.pointer[i] = Float(i % 13) * 0.01 - 0.06 }
+        let whole = Bench.median(runs: 5) {
+            Ops.attention(fusedQKV: qkv, heads: heads, scale: 0.125, into: out, scores: scores)
+        }
+        let gemms = Bench.median(runs: 5) {
+            for h in 0 ..< heads {
+                let q = qkv.pointer + h * hd
+                BLAS.sgemm(transB: true, m: n, n: n, k: hd, alpha: 0.125, a: q, lda: 3 * d, b: q + d, ldb: 3 * d, c: scores.pointer, ldc: n)
+                BLAS.sgemm(m: n, n: hd, k: n, a: scores.pointer, lda: n, b: q + 2 * d, ldb: 3 * d, c: out.pointer + h * hd, ldc: d)
+            }
+        }
+        let softmax = Bench.median(runs: 5) {
+            for _ in 0 ..< heads { Ops.softmax(scores.reshaped([n, n])) }
+        }
+        let flops = 4 * Double(n * n * d)
+        print(String(format: "attention, one layer (%d tokens, %d heads): %@ (%.1f GFLOP/s); its GEMMs alone, one thread: %@ (%.1f GFLOP/s); softmax alone, one thread: %@",
+                     n, heads, Bench.ms(whole), flops / whole * 1e-9, Bench.ms(gemms), flops / gemms * 1e-9, Bench.ms(softmax)))
+        withExtendedLifetime((qkv, out, scores)) {}
     }
 
     /// Peak resident set of this process in MiB (Linux reports ru_maxrss in KiB).
