@@ -12,5 +12,8 @@ struct BenchCommand: ParsableCommand {
             BenchLoadCommand.self,
             BenchClipCommand.self,
             BenchOwlViTCommand.self,
+            BenchXCLIPCommand.self,
+            BenchClipSegCommand.self,
+            PreprocessBenchCommand.self,
         ])
 }

@@ -21,6 +21,18 @@ struct GroundCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @Option(help: "Detector (OWL-ViT): a local folder or a Hugging Face id.")
+    var detector = "google/owlvit-base-patch32"
+
+    @Option(help: "Segmenter (CLIPSeg): a local folder or a Hugging Face id.")
+    var segmenter = "CIDAS/clipseg-rd64-refined"
+
+    @Option(help: "Minimum detection score for a candidate box.")
+    var threshold: Float = 0.1
+
+    @Option(help: "Write the image with boxes, points and labels drawn on it (PNG or JPEG).")
+    var annotate: String?
+
     mutating func run() throws {
         // With --parse-only a single positional argument is the command.
         let commandText: String
@@ -33,9 +45,7 @@ struct GroundCommand: ParsableCommand {
         } catch let error as CommandParseError {
             throw CLIError("command: \(error.message)")
         }
-        guard parseOnly else {
-            throw CLIError("grounding in an image needs the OWL-ViT and CLIPSeg models, which this build does not have yet; use --parse-only")
-        }
+        guard parseOnly else { return try ground(intent) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -43,6 +53,29 @@ struct GroundCommand: ParsableCommand {
         } else {
             print(IntentText.describe(intent))
         }
+    }
+
+    private func ground(_ intent: CommandIntent) throws {
+        guard let image else { throw ValidationError("missing the image: vlmnode ground IMAGE \"COMMAND\"") }
+        guard threshold.isFinite, threshold >= 0, threshold <= 1 else { throw ValidationError("--threshold must be in [0, 1], got \(threshold)") }
+        let picture = try VisionCLI.loadImage(image)
+        let detectorFolder = try VisionCLI.resolveModel(detector, role: "detector")
+        let segmenterFolder = try VisionCLI.resolveModel(segmenter, role: "segmenter")
+        let pipeline: GroundingPipeline
+        do {
+            pipeline = GroundingPipeline(detector: try OwlViTPhraseDetector(folder: detectorFolder),
+                                         segmenter: try CLIPSegPhraseSegmenter(folder: segmenterFolder),
+                                         options: GroundingOptions(threshold: threshold))
+        } catch {
+            throw CLIError("loading models: \(error)")
+        }
+        let result: GroundingResult
+        do { result = try pipeline.ground(intent, in: picture) } catch { throw CLIError("grounding: \(error)") }
+        if let annotate {
+            let drawn = Annotator.annotate(picture, with: result)
+            try VisionCLI.writeImage(drawn.pixels, width: drawn.width, height: drawn.height, to: annotate)
+        }
+        if json { print(result.jsonString()) } else { print(IntentText.describe(result)) }
     }
 }
 
@@ -58,6 +91,22 @@ enum IntentText {
         if let r = intent.recipient { lines.append("recipient:   \(r)") }
         return lines.joined(separator: "\n")
     }
+
+    /// The intent followed by one line per grounded target.
+    static func describe(_ result: GroundingResult) -> String {
+        var lines = [describe(result.intent)]
+        for t in result.targets {
+            let name = "\(t.role.rawValue) " + (t.phrase.map { "\"\($0)\"" } ?? "region \(t.region?.rawValue ?? "?")")
+            guard let g = t.target else { lines.append("\(name): NOT FOUND - \(t.message ?? "")"); continue }
+            var line = "\(name): box \(box(g.box)) point (\(Int(g.point.x.rounded())), \(Int(g.point.y.rounded()))) score "
+                + String(format: "%.3f", g.score)
+            if let r = t.runnerUp { line += " (runner-up \(box(r.box)) " + String(format: "%.3f)", r.score) }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func box(_ b: Box) -> String { "[" + b.array.map { String(Int($0.rounded())) }.joined(separator: ", ") + "]" }
 
     static func phrase(_ p: ObjectPhrase) -> String {
         "\"\(p.query)\"" + (p.qualifier.map { " (\($0.name))" } ?? "")

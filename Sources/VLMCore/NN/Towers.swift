@@ -26,12 +26,14 @@ public final class VisionTransformer: @unchecked Sendable {
     }
 
     /// `last_hidden_state` (B, N, D), no final norm. `hiddenState` sees HF's `hidden_states`
-    /// (index 0 = after pre-LN, i = after layer i); copy what you keep.
-    public func lastHiddenState(_ pixels: Tensor, hiddenState: ((Int, Tensor) -> Void)? = nil) throws -> Tensor {
+    /// (index 0 = after pre-LN, i = after layer i); copy what you keep. With `layerCount` only the
+    /// first that many layers run (the result is then `hidden_states[layerCount]`).
+    public func lastHiddenState(_ pixels: Tensor, layerCount: Int? = nil,
+                                hiddenState: ((Int, Tensor) -> Void)? = nil) throws -> Tensor {
         lock.lock(); defer { lock.unlock() }
         let h = try embeddings.forward(pixels, workspace: workspace)
         preNorm.forward(h, into: h)
-        encoder.forward(h, mask: .none, workspace: workspace, hiddenState: hiddenState)
+        encoder.forward(h, mask: .none, workspace: workspace, layerCount: layerCount, hiddenState: hiddenState)
         return h
     }
 

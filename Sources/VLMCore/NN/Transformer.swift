@@ -141,10 +141,11 @@ public struct Encoder: @unchecked Sendable {
 
     /// Runs every layer on `h` (B, N, D) in place. `hiddenState(i, h)` sees the input of layer 0
     /// (i = 0) and the output of every layer (i = 1…L), like HF's `hidden_states`; copy what you keep.
-    public func forward(_ h: Tensor, mask: AttentionMask, workspace ws: Workspace,
+    /// `layerCount` stops after that many layers (CLIPSeg reads no activation past its last extract layer).
+    public func forward(_ h: Tensor, mask: AttentionMask, workspace ws: Workspace, layerCount: Int? = nil,
                         hiddenState: ((Int, Tensor) -> Void)? = nil) {
         hiddenState?(0, h)
-        for (i, layer) in layers.enumerated() {
+        for (i, layer) in layers.prefix(layerCount ?? layers.count).enumerated() {
             layer.forward(h, mask: mask, workspace: ws)
             hiddenState?(i + 1, h)
         }

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import VLMCore
+
+/// CLIPSeg on Tests/Fixtures/models/clipseg-tiny against transformers' outputs
+/// (Tests/Fixtures/reference/clipseg-tiny.json): interpolated positions, extracted activations,
+/// conditional embeddings and the mask logits.
+@Suite struct CLIPSegParityTests {
+    static let reference: [String: Any] = {
+        guard let data = try? Data(contentsOf: Fixtures.url("reference/clipseg-tiny.json")),
+              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        return json
+    }()
+    static let folder = Fixtures.url("models/clipseg-tiny")
+
+    var inputs: [String: Any] { Self.reference["inputs"] as? [String: Any] ?? [:] }
+    var outputs: [String: Any] { Self.reference["outputs"] as? [String: Any] ?? [:] }
+    func output(_ key: String) throws -> Tensor { try TinyCLIPReference.tensor(outputs[key]) }
+
+    @Test func configurationDefaultsAndFixture() throws {
+        let d = CLIPSegConfiguration()
+        #expect(d.extractLayers == [3, 6, 9] && d.reduceDim == 64 && d.decoderNumAttentionHeads == 4)
+        #expect(d.decoderIntermediateSize == 2048 && d.conditionalLayer == 0 && !d.useComplexTransposedConvolution)
+        #expect(d.visionConfig.patchSize == 32 && d.projectionDim == 512)
+        let c = try CLIPSegConfiguration.load(Self.folder)
+        #expect(c.extractLayers == [0, 1] && c.reduceDim == 16 && c.useComplexTransposedConvolution)
+        #expect(c.visionConfig.imageSize == 48 && c.visionConfig.patchSize == 16 && c.decoderShape.activation == .relu)
+    }
+
+    @Test func matchesTransformers() throws {
+        let model = try CLIPSegModel(folder: Self.folder)
+        let ids = try #require(inputs["input_ids"] as? [[Int]]), mask = try #require(inputs["attention_mask"] as? [[Int]])
+        let pixels = try TinyCLIPReference.tensor(inputs["pixel_values"])
+        #expect(pixels.shape == [1, 3, 64, 64])
+
+        let positions = model.interpolatedPositions(rows: 4, cols: 4)
+        #expect(maxAbsDiff(positions.values, try output("interpolated_position_embeddings").values) < 1e-4)
+
+        var embedded: [Float] = []
+        _ = try model.visionModel.lastHiddenState(pixels, layerCount: 0) { i, h in if i == 0 { embedded = h.values } }
+        #expect(maxAbsDiff(embedded, try output("vision_hidden_states_0").values) < 1e-3)
+
+        let acts = try model.activations(pixels)
+        let expected = try #require(outputs["extracted_activations"] as? [Any])
+        #expect(acts.count == expected.count)
+        for (a, e) in zip(acts, expected) { #expect(maxAbsDiff(a.values, try TinyCLIPReference.tensor(e).values) < 1e-3) }
+
+        let cond = try model.conditionalEmbeddings(ids, attentionMask: mask)
+        #expect(maxAbsDiff(cond.values, try output("conditional_embeddings").values) < 1e-4)
+
+        let out = try model(pixels: pixels, ids: ids, attentionMask: mask)
+        #expect(out.logits.shape == [2, 64, 64])
+        #expect(maxAbsDiff(out.logits.values, try output("logits").values) < 1e-3)
+    }
+
+    /// One image per prompt (transformers' batching) gives the same masks as one shared image.
+    @Test func batchedImagesMatchSharedImage() throws {
+        let model = try CLIPSegModel(folder: Self.folder)
+        let ids = try #require(inputs["input_ids"] as? [[Int]])
+        let pixels = try TinyCLIPReference.tensor(inputs["pixel_values"])
+        let twice = Tensor(zeros: [2, 3, 64, 64])
+        twice[0].assign(pixels[0]); twice[1].assign(pixels[0])
+        let shared = try model(pixels: pixels, ids: ids), batched = try model(pixels: twice, ids: ids)
+        #expect(maxAbsDiff(shared.logits.values, batched.logits.values) < 1e-5)
+        #expect(throws: InputError.self) { try model(pixels: Tensor(zeros: [3, 3, 64, 64]), ids: ids) }
+    }
+
+    /// Tokenizer and image processor of the folder feed the model what transformers' processor did.
+    @Test func processorsFeedTheModel() throws {
+        let prompts = try #require(inputs["prompts"] as? [String])
+        let batch = try CLIPTokenizer(folder: Self.folder)(prompts, padding: .longest)
+        #expect(batch.inputIds.map { $0.map(Int.init) } == inputs["input_ids"] as? [[Int]])
+        let processor = try ImageProcessor(folder: Self.folder)
+        #expect(processor.outputSize(height: 30, width: 90) == (64, 64))
+    }
+
+    /// torch's bicubic: same-size resampling is the identity; a constant grid stays constant.
+    @Test func bicubicResizeBasics() {
+        var rng = TestRNG(7)
+        let x = rng.tensor([3, 3, 5])
+        #expect(maxAbsDiff(Ops.resizeBicubic(x, height: 3, width: 3).values, x.values) < 1e-6)
+        let c = Tensor(shape: [2, 2, 1], values: [2, 2, 2, 2])
+        #expect(maxAbsDiff(Ops.resizeBicubic(c, height: 5, width: 7).values, [Float](repeating: 2, count: 35)) < 1e-5)
+    }
+
+    /// The real rd64-refined architecture builds with random weights and paints 352x352 masks.
+    @Test func refinedHeadUpsamplesBySixteen() throws {
+        var c = CLIPSegConfiguration.rd64Refined
+        c.visionConfig.numHiddenLayers = 2; c.visionConfig.hiddenSize = 32; c.visionConfig.intermediateSize = 64
+        c.visionConfig.numAttentionHeads = 2; c.textConfig.numHiddenLayers = 1; c.extractLayers = [0, 1]
+        c.textConfig.hiddenSize = 32; c.textConfig.intermediateSize = 64; c.textConfig.numAttentionHeads = 2
+        c.projectionDim = 16; c.decoderIntermediateSize = 32
+        let model = try CLIPSegModel(c, weights: .random(seed: 3))
+        let out = try model(pixels: Tensor(zeros: [1, 3, 64, 96]), ids: [[49406, 320, 49407]])
+        #expect(out.logits.shape == [1, 64, 96])
+    }
+}
