@@ -94,11 +94,13 @@ struct NodeDetectCommand: ParsableCommand {
             guard let frames = input ?? image?.endpoint else {
                 throw CLIError("no frame input: give --input ENDPOINT (the endpoint vlmnode source printed)")
             }
-            guard let text = try queries ?? wiring?.stringList("queries")?.joined(separator: ", ") else {
+            // A launch param may be a list (items kept whole, commas and all) or "a, b".
+            guard let labels = try queries.map(DetectorNode.splitQueries) ?? wiring?.stringList("queries") else {
                 throw CLIError("no queries: give --queries \"red cup, blue bowl\"")
             }
-            let labels = DetectorNode.splitQueries(text)
-            guard !labels.isEmpty else { throw CLIError("no queries in \"\(text)\": give at least one, e.g. \"red cup\"") }
+            guard !labels.isEmpty, labels.allSatisfy({ !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+                throw CLIError("no usable queries in \(labels): give at least one, e.g. \"red cup\"")
+            }
             let nmsValue = try nms ?? wiring?.double("nms").map(Float.init) ?? 0.3
             let options = DetectionOptions(
                 threshold: try threshold ?? wiring?.double("threshold").map(Float.init) ?? 0.1,

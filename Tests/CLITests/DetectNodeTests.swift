@@ -155,4 +155,16 @@ import VLMBus
         #expect(lines.allSatisfy { $0.contains("| a red disc: ") && $0.contains("| a blue bar: ") && $0.contains("queries v1") })
         #expect(result.stdout.contains("[detector] queries version 1: a red disc, a blue bar"))
     }
+
+    @Test func nodeRefusesMissingInputAndEmptyQueriesWithOneLine() throws {
+        let model = Fixtures.url("models/owlvit-tiny-old").path
+        for (args, needle) in [(["--queries", "cup"], "no frame input"),
+                               (["--input", "ipc:///tmp/none.sock", "--queries", " , "], "no usable queries"),
+                               (["--input", "ipc:///tmp/none.sock", "--queries", "cup", "--model", Fixtures.url("models/clip-tiny-new").path], "CLIPModel")] {
+            let result = try VLMNodeBinary.run(["node", "detect", "--model", model] + args)
+            #expect(result.status != 0)
+            #expect(result.stderr.contains(needle), "\(result.stderr)")
+            #expect(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1, "\(result.stderr)")
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// Which keys each query may attend to.
 public struct AttentionMask: Sendable {
@@ -42,6 +43,40 @@ public struct StridedRows {
     }
 }
 
+/// Query rows per attention block: a block's scores (at most 2 MiB) stay in cache between QKᵀ,
+/// softmax and P·V. At OWL-ViT B/32's 577 tokens that is one block (blocking measured no faster
+/// there); at B/16's 2305 tokens (21 MB of scores per head) it is 227 rows.
+/// `VLMNODE_ATTENTION_BLOCK` overrides it (A/B measurements).
+func attentionRowBlock(keys: Int) -> Int {
+    if let forced = attentionBlockOverride { return forced }
+    return Swift.max(64, (1 << 19) / Swift.max(keys, 1))
+}
+
+/// Tests set it to force several blocks on small inputs (results are the same up to rounding).
+nonisolated(unsafe) var attentionBlockOverride: Int? = {
+    let env = ProcessInfo.processInfo.environment["VLMNODE_ATTENTION_BLOCK"].flatMap { Int($0) } ?? 0
+    return env > 0 ? env : nil
+}()
+
+/// exp(x - max) over a row in place, returning the sum (0 for an all -inf row, then all zeros).
+@inline(__always)
+func expRow(_ x: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+    guard n > 0 else { return 0 }
+    let m = simdMax(x, n)
+    if m == -.infinity { x.update(repeating: 0, count: n); return 0 }
+    var acc = F16x()
+    var i = 0
+    while i + 16 <= n {
+        let e = simdExp(UnsafeRawPointer(x + i).loadUnaligned(as: F16x.self) - m)
+        UnsafeMutableRawPointer(x + i).storeBytes(of: e, as: F16x.self)
+        acc += e
+        i += 16
+    }
+    var s = acc.sum()
+    while i < n { x[i] = Foundation.exp(x[i] - m); s += x[i]; i += 1 }
+    return s
+}
+
 extension Ops {
     /// Scaled dot-product multi-head attention, `softmax(scale · Q Kᵀ + mask) V` per batch entry
     /// and head, on GEMMs (two strided sgemm calls per head, no copies).
@@ -56,7 +91,9 @@ extension Ops {
                          "attention: key mask for \(kv.count) entries, need \(batch) x \(keyLength)")
         }
         Profiler.measure(.attention) {
-            // One (batch entry, head) pair: QKᵀ into `scores`, masked softmax per row, then P·V.
+            // One (batch entry, head) pair, in blocks of query rows (`attentionRowBlock`).
+            // The softmax is left unnormalised (max, then exp and sum in one pass); each output row
+            // is divided by its sum after P·V, on headDim values instead of keyLength.
             func run(_ pair: Int, _ scores: UnsafeMutablePointer<Float>) {
                 let b = pair / heads, h = pair % heads
                 let valid = mask.keyValid?[b]
@@ -64,18 +101,31 @@ extension Ops {
                 let kh = k.base + b * k.batchStride + h * headDim
                 let vh = v.base + b * v.batchStride + h * headDim
                 let oh = out.base + b * out.batchStride + h * headDim
-                BLAS.sgemm(transB: true, m: queryLength, n: keyLength, k: headDim, alpha: scale,
-                           a: qh, lda: q.rowStride, b: kh, ldb: k.rowStride, c: scores, ldc: keyLength)
-                for i in 0 ..< queryLength {
-                    let row = scores + i * keyLength
-                    // Causal: only the prefix 0...i is computed into the softmax; the rest is 0.
-                    let live = mask.causal ? min(i + 1, keyLength) : keyLength
-                    if let valid { for j in 0 ..< live where !valid[j] { row[j] = -.infinity } }
-                    softmaxRow(row, live)
-                    if live < keyLength { (row + live).update(repeating: 0, count: keyLength - live) }
+                let block = attentionRowBlock(keys: keyLength)
+                var sums = [Float](repeating: 0, count: Swift.min(queryLength, block))
+                var r0 = 0
+                while r0 < queryLength {
+                    let rows = Swift.min(block, queryLength - r0)
+                    // Causal: rows of this block see at most keys 0...r0+rows-1.
+                    let keys = mask.causal ? Swift.min(r0 + rows, keyLength) : keyLength
+                    BLAS.sgemm(transB: true, m: rows, n: keys, k: headDim, alpha: scale,
+                               a: qh + r0 * q.rowStride, lda: q.rowStride, b: kh, ldb: k.rowStride, c: scores, ldc: keys)
+                    for i in 0 ..< rows {
+                        let row = scores + i * keys
+                        let live = mask.causal ? Swift.min(r0 + i + 1, keys) : keys
+                        if let valid { for j in 0 ..< live where !valid[j] { row[j] = -.infinity } }
+                        sums[i] = expRow(row, live)
+                        if live < keys { (row + live).update(repeating: 0, count: keys - live) }
+                    }
+                    BLAS.sgemm(m: rows, n: headDim, k: keys, a: scores, lda: keys,
+                               b: vh, ldb: v.rowStride, c: oh + r0 * out.rowStride, ldc: out.rowStride)
+                    for i in 0 ..< rows {
+                        let inv: Float = sums[i] > 0 ? 1 / sums[i] : 0
+                        let o = oh + (r0 + i) * out.rowStride
+                        for j in 0 ..< headDim { o[j] *= inv }
+                    }
+                    r0 += rows
                 }
-                BLAS.sgemm(m: queryLength, n: headDim, k: keyLength, a: scores, lda: keyLength,
-                           b: vh, ldb: v.rowStride, c: oh, ldc: out.rowStride)
             }
             let pairs = batch * heads, area = queryLength * keyLength
             let parts = min(BLAS.threadCount, pairs)
