@@ -75,6 +75,21 @@ import TestSupport
         #expect(processor.outputSize(height: 30, width: 90) == (64, 64))
     }
 
+    /// The segmenter keeps prompt embeddings until the prompts change, and they are the model's.
+    @Test func segmenterCachesPromptEmbeddings() throws {
+        let segmenter = try CLIPSegSegmenter(folder: Self.folder)
+        let prompts = try #require(inputs["prompts"] as? [String])
+        let a = try segmenter.conditioning(prompts), b = try segmenter.conditioning(prompts)
+        #expect(a.storage === b.storage)
+        #expect(maxAbsDiff(a.values, try output("conditional_embeddings").values) < 1e-4)
+        let c = try segmenter.conditioning([prompts[1]])
+        #expect(c.shape == [1, 24] && maxAbsDiff(c.values, Array(a.values[24...])) < 1e-5)
+        let image = RGBImage(width: 80, height: 50, pixels: [UInt8](repeating: 90, count: 80 * 50 * 3))
+        let s = try segmenter.segment(image, prompts: prompts)
+        #expect(s.width == 64 && s.height == 64 && s.imageProbabilities(0).count == 80 * 50)
+        #expect(s.probabilities(1).allSatisfy { $0 > 0 && $0 < 1 })
+    }
+
     /// torch's bicubic: same-size resampling is the identity; a constant grid stays constant.
     @Test func bicubicResizeBasics() {
         var rng = TestRNG(7)
