@@ -159,8 +159,9 @@ public struct GraphBuilder {
                            topics: topics.values.sorted { $0.name < $1.name })
     }
 
-    /// Replaces `$(endpoint TOPIC)` markers (TOPIC resolved in the node's namespace) in the node's
-    /// program, args, string params and env.
+    /// Replaces `$(endpoint TOPIC)` and `$(topic TOPIC)` markers (TOPIC resolved in the node's
+    /// namespace, and required to be a topic of this launch) in the node's program, args, string
+    /// params and env.
     private func fillEndpoints(in node: inout LaunchGraph.Node, topics: [String: LaunchGraph.Topic], errors: inout [LaunchError]) {
         let marker = Substitution.endpointMarker
         let desc = node.description
@@ -168,13 +169,15 @@ public struct GraphBuilder {
             guard text.contains(marker) else { return text }
             var parts = text.split(separator: marker, omittingEmptySubsequences: false).map(String.init)
             for i in stride(from: 1, to: parts.count, by: 2) {
-                let topic = Names.resolve(parts[i], in: desc.namespace, node: desc.fullName)
+                let wantsName = parts[i].hasPrefix("T")
+                let written = String(parts[i].dropFirst())
+                let topic = Names.resolve(written, in: desc.namespace, node: desc.fullName)
                 guard let endpoint = topics[topic]?.endpoint else {
-                    errors.append(LaunchError("node '\(desc.fullName)': $(endpoint \(parts[i])): no topic '\(topic)' in this launch",
+                    errors.append(LaunchError("node '\(desc.fullName)': $(\(wantsName ? "topic" : "endpoint") \(written)): no topic '\(topic)' in this launch",
                                               at: desc.location))
                     return text
                 }
-                parts[i] = endpoint
+                parts[i] = wantsName ? topic : endpoint
             }
             return parts.joined()
         }

@@ -18,13 +18,14 @@ public struct SubstitutionContext: Sendable {
     }
 }
 
-/// Stage 2a: `$(arg x)`, `$(env X)`, `$(optenv X default)`, `$(dirname)`, `$(anon name)` and
-/// `$(endpoint TOPIC)` (filled in at wiring) in attribute text. Substitutions nest: `$(optenv CAMERA $(arg camera))`; `$$` is a literal `$`.
+/// Stage 2a: `$(arg x)`, `$(env X)`, `$(optenv X default)`, `$(dirname)`, `$(anon name)`,
+/// `$(endpoint TOPIC)` and `$(topic TOPIC)` (both filled in at wiring) in attribute text. Substitutions nest: `$(optenv CAMERA $(arg camera))`; `$$` is a literal `$`.
 public enum Substitution {
-    public static let kinds = ["arg", "env", "optenv", "dirname", "anon", "endpoint"]
+    public static let kinds = ["arg", "env", "optenv", "dirname", "anon", "endpoint", "topic"]
 
-    /// `$(endpoint TOPIC)` is known only after wiring (stage 3): expansion leaves this marker, which
-    /// `GraphBuilder` replaces in node args, params and env.
+    /// `$(endpoint TOPIC)` and `$(topic TOPIC)` are known only at wiring (stage 3), in the node's
+    /// namespace: expansion leaves `<marker>E|T<name><marker>`, which `GraphBuilder` replaces in node
+    /// args, params and env.
     static let endpointMarker: Character = "\u{1}"
 
     /// Substitutes every `$(…)` in `text`; errors name the substitution and carry `location`.
@@ -92,9 +93,9 @@ public enum Substitution {
         case "dirname":
             guard words.isEmpty else { throw LaunchError("\(raw) takes no arguments", at: location) }
             return context.directory
-        case "endpoint":
+        case "endpoint", "topic":
             guard words.count == 1 else { throw LaunchError("\(raw) takes one topic name", at: location) }
-            return "\(endpointMarker)\(words[0])\(endpointMarker)"
+            return "\(endpointMarker)\(kind == "topic" ? "T" : "E")\(words[0])\(endpointMarker)"
         case "anon":
             guard words.count == 1 else { throw LaunchError("\(raw) takes one name", at: location) }
             return "\(words[0])_\(context.anonToken)"

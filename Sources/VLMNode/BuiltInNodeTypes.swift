@@ -74,7 +74,9 @@ public enum BuiltInNodeTypes {
             ParamSpec("model", .string),
             ParamSpec("window", .number, doc: "seconds"),
             ParamSpec("stride", .number, doc: "seconds"),
-            ParamSpec("threshold", .number, doc: "event threshold"),
+            ParamSpec("threshold", .number, doc: "event threshold (probability; the logit with one prompt)"),
+            ParamSpec("hysteresis", .number, doc: "an event ends below threshold - hysteresis"),
+            ParamSpec("sample_stride", .number, doc: "seconds between frames kept for the window"),
         ],
         arguments: { _ in ["node", "video"] })
 

@@ -144,11 +144,11 @@ extension MCAPReader {
     func forEachIndexedMessage(_ body: (UInt16, UInt64, Int) -> Void) throws {
         for c in chunkIndexes {
             let start = c.chunkStartOffset + c.chunkLength
-            let block = try input.read(at: start, count: Int(c.messageIndexLength), what: "message index")
+            let block = try input.read(at: start, count: Int(clamping: c.messageIndexLength), what: "message index")
             var d = ByteDecoder(block.bytes, base: start, path: path)
             var entries: [(offset: UInt64, channel: UInt16, logTime: UInt64)] = []
             while d.remaining > 0 {
-                let op = try d.u8(), length = Int(try d.u64())
+                let op = try d.u8(), length = try d.length("message index length")
                 var r = ByteDecoder(try d.view(length, "message index"), base: d.fileOffset - UInt64(length), path: path)
                 guard op == MCAPOpcode.messageIndex.rawValue else { continue }
                 let channel = try r.u16()
@@ -161,7 +161,7 @@ extension MCAPReader {
             entries.sort { $0.offset < $1.offset }
             for (i, e) in entries.enumerated() {
                 let next = i + 1 < entries.count ? entries[i + 1].offset : c.uncompressedSize
-                body(e.channel, e.logTime, max(Int(next) - Int(e.offset) - 31, 0))
+                body(e.channel, e.logTime, max(Int(clamping: next) - Int(clamping: e.offset) - 31, 0))
             }
         }
     }

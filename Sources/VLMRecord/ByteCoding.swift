@@ -79,6 +79,9 @@ struct ByteDecoder {
         try need(8, what); defer { position += 8 }
         return UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: position, as: UInt64.self))
     }
+    /// A uint64 length, as an Int (huge values clamp, so the next bounds check rejects them).
+    mutating func length(_ what: String) throws -> Int { Int(clamping: try u64(what)) }
+
     /// A view of the next `n` bytes (no copy).
     mutating func view(_ n: Int, _ what: String) throws -> UnsafeRawBufferPointer {
         try need(n, what); defer { position += n }

@@ -29,7 +29,7 @@ final class FileInput {
     /// Reads exactly `count` bytes at `offset` into `buffer` (from its start); fails if the file is shorter.
     func read(at offset: UInt64, count: Int, into buffer: ByteBuffer, what: String) throws {
         precondition(count <= buffer.capacity)
-        guard offset + UInt64(count) <= size else {
+        guard count >= 0, offset <= size, UInt64(count) <= size - offset else {
             throw MCAPError.truncated(path: path, offset: offset, what: "\(what) needs \(count) bytes, file ends at byte \(size)")
         }
         var done = 0
@@ -49,6 +49,10 @@ final class FileInput {
 
     /// Reads `count` bytes at `offset` into a fresh buffer.
     func read(at offset: UInt64, count: Int, what: String) throws -> ByteBuffer {
+        // Check before allocating: a damaged length field must not become a huge allocation.
+        guard count >= 0, offset <= size, UInt64(count) <= size - offset else {
+            throw MCAPError.truncated(path: path, offset: offset, what: "\(what) needs \(count) bytes, file ends at byte \(size)")
+        }
         let buffer = ByteBuffer(capacity: count)
         try read(at: offset, count: count, into: buffer, what: what)
         return buffer

@@ -84,7 +84,7 @@ public final class MCAPReader {
         guard op == MCAPOpcode.header.rawValue else {
             throw MCAPError.malformed(path: path, offset: 8, what: "first record is opcode 0x\(String(op, radix: 16)), not Header")
         }
-        guard 17 + length <= input.size else {
+        guard length <= input.size - 17 else {
             throw MCAPError.truncated(path: path, offset: 8, what: "Header record of \(length) bytes")
         }
         let body = try input.read(at: 17, count: Int(length), what: "Header")
@@ -124,7 +124,7 @@ public final class MCAPReader {
         var chunkItems: [DataItem] = []
         while s.remaining > 0 {
             let op = try s.u8("summary record opcode")
-            let length = Int(try s.u64("summary record length"))
+            let length = try s.length("summary record length")
             let start = s.fileOffset
             var body = ByteDecoder(try s.view(length, "summary record"), base: start, path: path)
             switch MCAPOpcode(rawValue: op) {
@@ -164,12 +164,12 @@ public final class MCAPReader {
                 damage = .truncated(path: path, offset: offset, what: "incomplete record prefix"); return
             }
             let (op, length) = try recordPrefix(at: offset)
-            let recordLength = 9 + length
-            guard length <= input.size, offset + recordLength <= input.size else {
+            guard length <= input.size - offset - 9 else {
                 damage = .truncated(path: path, offset: offset,
-                                    what: "record (opcode 0x\(String(op, radix: 16))) of \(recordLength) bytes runs past the end of the file (\(input.size) bytes)")
+                                    what: "record (opcode 0x\(String(op, radix: 16))) of \(length) bytes runs past the end of the file (\(input.size) bytes)")
                 return
             }
+            let recordLength = 9 + length
             switch MCAPOpcode(rawValue: op) {
             case .chunk:
                 let head = try input.read(at: offset + 9, count: Int(min(length, 96)), what: "chunk header")
@@ -221,7 +221,7 @@ public final class MCAPReader {
 
     /// Reads one item and returns its messages sorted by log time (stable), with their buffer.
     func load(_ item: DataItem) throws -> LoadedItem {
-        let record = try input.read(at: item.offset, count: Int(item.length), what: item.kind == .chunk ? "chunk" : "message")
+        let record = try input.read(at: item.offset, count: Int(clamping: item.length), what: item.kind == .chunk ? "chunk" : "message")
         let content = UnsafeRawBufferPointer(rebasing: record.bytes[9...])
         switch item.kind {
         case .message:
@@ -234,10 +234,10 @@ public final class MCAPReader {
             let uncompressedSize = try d.u64("chunk uncompressed size")
             let storedCRC = try d.u32()
             let compressionName = try d.string("chunk compression")
-            let recordsLength = Int(try d.u64("chunk records length"))
+            let recordsLength = try d.length("chunk records length")
             let recordsStart = d.fileOffset
             let records = try d.view(recordsLength, "chunk records")
-            guard uncompressedSize <= 1 << 40 else { throw d.fail("chunk claims \(uncompressedSize) uncompressed bytes") }
+            guard uncompressedSize <= 1 << 32 else { throw d.fail("chunk claims \(uncompressedSize) uncompressed bytes") }
             let buffer: ByteBuffer
             let bytes: UnsafeRawBufferPointer
             switch MCAPCompression(rawValue: compressionName) {
@@ -279,7 +279,7 @@ public final class MCAPReader {
         var d = ByteDecoder(bytes, base: base, path: path)
         while d.remaining > 0 {
             let op = try d.u8("record opcode")
-            let length = Int(try d.u64("record length"))
+            let length = try d.length("record length")
             let bodyStart = d.position
             var body = ByteDecoder(try d.view(length, "record"), base: base + UInt64(bodyStart), path: path)
             switch MCAPOpcode(rawValue: op) {

@@ -30,7 +30,26 @@ public struct PlaybackStats: Sendable {
 /// Replays an MCAP recording with its original timing: message i is sent at
 /// `origin + (logTime_i − start) / rate`, an absolute monotonic deadline, so sleep errors do not add up.
 public final class Player {
+    /// Where the player reads time and sleeps (a test substitutes a virtual clock).
+    public struct TimeSource: Sendable {
+        public var now: @Sendable () -> UInt64
+        public var sleepUntil: @Sendable (UInt64) -> Void
+        /// The real CLOCK_MONOTONIC: sleep to 1 ms before the deadline, then yield-spin, because
+        /// the kernel's wake-up slack would otherwise dominate the timing error.
+        public static let monotonic = TimeSource(now: { Clock.monotonicNs() }, sleepUntil: { target in
+            let now = Clock.monotonicNs()
+            if target > now + 1_000_000 { Clock.sleep(untilMonotonic: target - 1_000_000) }
+            while Clock.monotonicNs() < target { sched_yield() }
+        })
+
+        public init(now: @escaping @Sendable () -> UInt64, sleepUntil: @escaping @Sendable (UInt64) -> Void) {
+            self.now = now; self.sleepUntil = sleepUntil
+        }
+    }
+
     public let reader: MCAPReader
+    /// Defaults to `.monotonic`.
+    public var time = TimeSource.monotonic
     public let options: PlaybackOptions
     public let control: PauseControl
     private let windowStart: UInt64
@@ -75,7 +94,7 @@ public final class Player {
     public func run<Prepared>(prepare: (String, [UnsafeRawBufferPointer]) throws -> Prepared,
                               send: (Prepared) throws -> Void) throws -> PlaybackStats {
         var stats = PlaybackStats()
-        var origin = Clock.monotonicNs()
+        var origin = time.now()
         repeat {
             let it = try reader.messages(topics: options.topics, start: windowStart, end: windowEnd)
             var lastOffset: UInt64 = 0
@@ -86,7 +105,7 @@ public final class Player {
                 let prepared = try prepare(options.remap[m.channel.topic] ?? m.channel.topic, parts)
                 lastOffset = UInt64(Double(m.logTime - windowStart) / options.rate)
                 origin += waitUntil(origin + lastOffset)
-                let now = Clock.monotonicNs()
+                let now = time.now()
                 stats.maxLatenessNs = max(stats.maxLatenessNs, now > origin + lastOffset ? now - (origin + lastOffset) : 0)
                 try send(prepared)
                 stats.messages += 1
@@ -107,15 +126,12 @@ public final class Player {
             let paused = control.waitWhilePaused()
             shift += paused
             let target = deadline + shift
-            let now = Clock.monotonicNs()
+            let now = time.now()
             if now >= target { break }
             if target - now > 50_000_000 {
-                Clock.sleep(untilMonotonic: now + 50_000_000)
+                time.sleepUntil(now + 50_000_000)
             } else {
-                // Sleep to 1 ms before, then yield-spin: the kernel's wake-up slack is what
-                // would otherwise dominate the timing error.
-                if target - now > 1_000_000 { Clock.sleep(untilMonotonic: target - 1_000_000) }
-                while Clock.monotonicNs() < target { sched_yield() }
+                time.sleepUntil(target)
                 if !control.isPaused { break }
             }
         }

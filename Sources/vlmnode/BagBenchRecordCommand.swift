@@ -33,7 +33,7 @@ struct BagBenchRecordCommand: ParsableCommand {
         let pub = try Publisher(bind: "ipc://\(dir.path)/pub.sock", qos: .queue(capacity: 64))
         let before = CPUUsage.now(children: true)
         let recorder = try spawn(["record", "-o", file, "--connect", pub.endpoint, "--topic", "/camera/image",
-                                  "--frame-compression", frameCompression, "--quiet"])
+                                  "--frame-compression", frameCompression])
         guard pub.waitForSubscribers(1, timeout: 30) else { throw ValidationError("the recorder never subscribed") }
         Thread.sleep(forTimeInterval: 0.3)
         let count = Int(seconds * fps)

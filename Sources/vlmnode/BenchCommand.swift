@@ -11,6 +11,9 @@ struct BenchCommand: ParsableCommand {
             BenchDecodeCommand.self,
             BenchLoadCommand.self,
             BenchClipCommand.self,
+            BenchOwlViTCommand.self,
+            BenchXCLIPCommand.self,
             BenchClipSegCommand.self,
+            PreprocessBenchCommand.self,
         ])
 }

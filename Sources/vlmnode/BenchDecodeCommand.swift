@@ -44,9 +44,9 @@ struct BenchDecodeCommand: ParsableCommand {
             let made = try FFmpegRunner(executable: ffmpeg).run(
                 ["-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-t", "10", "-c:v", "libx264",
                  "-preset", "veryfast", "-pix_fmt", "yuv420p", "-y", path])
-            guard made.status == 0 else { throw MediaCLIError("ffmpeg could not generate the clip: \(made.lastLine)") }
+            guard made.status == 0 else { throw CLIError("ffmpeg could not generate the clip: \(made.lastLine)") }
         }
-        guard FileManager.default.fileExists(atPath: path) else { throw MediaCLIError("no such file: \(path)") }
+        guard FileManager.default.fileExists(atPath: path) else { throw CLIError("no such file: \(path)") }
         print("file: \(path), threads: \(threads), repeats: \(repeats) (median)")
         print("load average: \(Bench.loadAverage())")
         let runner = FFmpegRunner(executable: ffmpeg)
@@ -57,13 +57,13 @@ struct BenchDecodeCommand: ParsableCommand {
                 do {
                     ours.append(try DecodeBenchmark.run(path: path, threads: threads, convertToRGB: convert))
                 } catch let error as MediaError {
-                    throw MediaCLIError(error.description)
+                    throw CLIError(error.description)
                 }
                 var args = ["-benchmark", "-threads", "\(threads)", "-i", path]
                 if convert { args += ["-pix_fmt", "rgb24"] }
                 let result = try runner.run(args + ["-f", "null", "-"])
                 guard result.status == 0, let seconds = result.benchmarkSeconds else {
-                    throw MediaCLIError("ffmpeg failed on \(path): \(result.lastLine)")
+                    throw CLIError("ffmpeg failed on \(path): \(result.lastLine)")
                 }
                 theirs.append(seconds)
             }

@@ -85,18 +85,18 @@ struct BenchLoadCommand: ParsableCommand {
         let twin = try Checkpoint.open(folder: other)
         guard twin.tensorNames == checkpoint.tensorNames else {
             let missing = Set(checkpoint.tensorNames).symmetricDifference(twin.tensorNames).sorted().prefix(3)
-            throw BenchError("\(other): tensor names differ from \(folder) (e.g. \(missing.joined(separator: ", ")))")
+            throw CLIError("\(other): tensor names differ from \(folder) (e.g. \(missing.joined(separator: ", ")))")
         }
         var maxDifference: Float = 0
         for name in checkpoint.tensorNames {
             guard let a = try checkpoint.storedTensor(named: name), let b = try twin.storedTensor(named: name) else { continue }
             guard a.shape == b.shape else {
-                throw BenchError("tensor '\(name)': shape \(a.shape) in \(folder) but \(b.shape) in \(other)")
+                throw CLIError("tensor '\(name)': shape \(a.shape) in \(folder) but \(b.shape) in \(other)")
             }
             if a.dtype == b.dtype {
                 let same = a.bytes.count == b.bytes.count
                     && (a.bytes.count == 0 || memcmp(a.bytes.baseAddress!, b.bytes.baseAddress!, a.bytes.count) == 0)
-                guard same else { throw BenchError("tensor '\(name)' differs between \(folder) and \(other)") }
+                guard same else { throw CLIError("tensor '\(name)' differs between \(folder) and \(other)") }
             } else {
                 // Different precisions cannot match bit for bit: report how far apart they are.
                 for (x, y) in zip(try a.floats(), try b.floats()) { maxDifference = max(maxDifference, abs(x - y)) }
@@ -140,8 +140,3 @@ struct BenchLoadCommand: ParsableCommand {
 
 }
 
-/// A failed comparison: one line on stderr, non-zero exit, no usage text.
-private struct BenchError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

@@ -8,6 +8,7 @@ struct NodeCommand: ParsableCommand {
         abstract: "Run a plugin node (standalone, or as started by `vlmnode launch`).",
         subcommands: [
             NodeDetectCommand.self,
+            NodeVideoCommand.self,
             NodeGroundCommand.self,
         ])
 }

@@ -40,6 +40,12 @@ struct PlayCommand: ParsableCommand {
     @Option(help: "Seconds to wait after binding before the first message, so subscribers can connect.")
     var delay = 0.5
 
+    func validate() throws {
+        if startPaused && isatty(STDIN_FILENO) != 1 {
+            throw ValidationError("--start-paused needs a terminal on stdin (the space bar resumes)")
+        }
+    }
+
     func run() throws {
         var options = PlaybackOptions()
         options.rate = rate
@@ -66,7 +72,7 @@ struct PlayCommand: ParsableCommand {
                 }
             }
             defer { keys?.restore() }
-            if startPaused { progress(keys == nil ? "paused; stdin is not a terminal, so nothing can resume it" : "paused (space to resume)") }
+            if startPaused { progress("paused (space to resume)") }
             if delay > 0 { Clock.sleep(untilMonotonic: Clock.monotonicNs() + UInt64(delay * 1e9)) }
             let stats = try player.run(prepare: { try PreparedBusMessage(topic: $0, recordedParts: $1) },
                                        send: { try publisher.publish($0) })

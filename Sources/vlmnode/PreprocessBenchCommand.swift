@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 import VLMCore
 
-/// `vlmnode bench-preprocess`: times the CLIP tokenizer and the image processors (no model).
+/// `vlmnode bench preprocess`: times the CLIP tokenizer and the image processors (no model).
 struct PreprocessBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-preprocess",
+        commandName: "preprocess",
         abstract: "Time CLIP tokenization and image preprocessing (PIL-exact resize, crop, normalize).")
 
     @Option(help: "Folder with tokenizer.json or vocab.json + merges.txt (skipped when absent).")

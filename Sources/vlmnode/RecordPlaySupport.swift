@@ -83,23 +83,18 @@ func parseByteSize(_ text: String) -> UInt64? {
 }
 
 /// Parses `from:=to` remaps (ROS 2 syntax) into a dictionary; nil names the bad one.
-func parseRemaps(_ items: [String]) -> Result<[String: String], ValidationErrorText> {
+func parseRemaps(_ items: [String]) -> Result<[String: String], CLIError> {
     var map: [String: String] = [:]
     for item in items {
         let pieces = item.components(separatedBy: ":=")
         guard pieces.count == 2, !pieces[0].isEmpty, !pieces[1].isEmpty else {
-            return .failure(ValidationErrorText("--remap expects FROM:=TO, got '\(item)'"))
+            return .failure(CLIError("--remap expects FROM:=TO, got '\(item)'"))
         }
         map[pieces[0]] = pieces[1]
     }
     return .success(map)
 }
 
-/// An error that is just its message.
-struct ValidationErrorText: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
 
 /// Writes a progress line to stderr: rewritten in place on a terminal, one line per update otherwise.
 func progress(_ line: String, final: Bool = false) {

@@ -67,21 +67,21 @@ struct SourceCommand: ParsableCommand {
     /// Checked in `run` (not `validate`) so a bad value prints one line, without the usage text.
     private func checkArguments() throws {
         if let size, FrameSize(size) == nil {
-            throw MediaCLIError("bad --size '\(size)': expected WIDTHxHEIGHT such as 640x480 (1…16384 each)")
+            throw CLIError("bad --size '\(size)': expected WIDTHxHEIGHT such as 640x480 (1…16384 each)")
         }
         if FrameEncoding(rawValue: encoding) == nil {
-            throw MediaCLIError("bad --encoding '\(encoding)': expected rgb8, bgr8 or gray8")
+            throw CLIError("bad --encoding '\(encoding)': expected rgb8, bgr8 or gray8")
         }
-        if let fps, !(fps > 0 && fps <= 1000) { throw MediaCLIError("bad --fps \(fps): expected 0 < fps ≤ 1000") }
-        if let frames, frames < 1 { throw MediaCLIError("bad --frames \(frames): expected at least 1") }
-        if start < 0 { throw MediaCLIError("bad --start \(start): expected seconds ≥ 0") }
-        if threads < 0 { throw MediaCLIError("bad --threads \(threads): expected 0 (auto) or more") }
+        if let fps, !(fps > 0 && fps <= 1000) { throw CLIError("bad --fps \(fps): expected 0 < fps ≤ 1000") }
+        if let frames, frames < 1 { throw CLIError("bad --frames \(frames): expected at least 1") }
+        if start < 0 { throw CLIError("bad --start \(start): expected seconds ≥ 0") }
+        if threads < 0 { throw CLIError("bad --threads \(threads): expected 0 (auto) or more") }
         for option in inputOptions where !option.contains("=") || option.hasPrefix("=") {
-            throw MediaCLIError("bad --input-option '\(option)': expected KEY=VALUE")
+            throw CLIError("bad --input-option '\(option)': expected KEY=VALUE")
         }
-        if !(openTimeout > 0) { throw MediaCLIError("bad --open-timeout \(openTimeout): expected seconds > 0") }
-        if waitSubscribers < 0 { throw MediaCLIError("bad --wait-subscribers \(waitSubscribers): expected 0 or more") }
-        if topic.isEmpty { throw MediaCLIError("--topic must not be empty") }
+        if !(openTimeout > 0) { throw CLIError("bad --open-timeout \(openTimeout): expected seconds > 0") }
+        if waitSubscribers < 0 { throw CLIError("bad --wait-subscribers \(waitSubscribers): expected 0 or more") }
+        if topic.isEmpty { throw CLIError("--topic must not be empty") }
     }
 
     var options: FrameSourceOptions {
@@ -107,13 +107,13 @@ struct SourceCommand: ParsableCommand {
         do {
             source = try FrameSource(input: input, options: options, interrupt: sourceInterrupt)
         } catch let error as MediaError {
-            throw MediaCLIError(error.description)
+            throw CLIError(error.description)
         }
         let publisher: FramePublisher
         do {
             publisher = try FramePublisher(bind: bind, topic: topic)
         } catch {
-            throw MediaCLIError(String(describing: error))
+            throw CLIError(String(describing: error))
         }
         printLine("source \(input): \(source.formatName)/\(source.codecName), "
                   + (source.isPaced ? "paced at native rate" : "not paced")
@@ -140,7 +140,7 @@ struct SourceCommand: ParsableCommand {
         printLine(String(format: "published %d frames in %.2f s (%.1f fps); decoded %d, resampler dropped %d, repeated %d, corrupt packets %d; %@",
                          stats.emitted, elapsed, rate, stats.decoded, stats.dropped, stats.duplicated, stats.corrupt,
                          publisher.summary))
-        if let firstError { throw MediaCLIError(firstError) }
+        if let firstError { throw CLIError(firstError) }
     }
 
     private func printLine(_ text: String) {

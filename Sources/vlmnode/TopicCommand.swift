@@ -1,37 +1,51 @@
 import ArgumentParser
 import Foundation
 import VLMBus
+import VLMNode
 
 /// `vlmnode topic …`: inspect what flows on the bus, like `ros2 topic`.
 struct TopicCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topic",
-        abstract: "Inspect topics on a bus endpoint: echo, hz, bw, list.",
+        abstract: "Inspect topics of a running launch or a bus endpoint: echo, hz, bw, list.",
         subcommands: [TopicEchoCommand.self, TopicHzCommand.self, TopicBwCommand.self, TopicListCommand.self])
 }
 
 /// Options every topic tool shares.
 struct TopicConnection: ParsableArguments {
-    @Option(name: .long, help: "Endpoint to subscribe to (ipc://PATH or tcp://HOST:PORT); repeat for several.")
+    @Option(name: .long, help: ArgumentHelp(
+        "Endpoint to subscribe to (ipc://PATH or tcp://HOST:PORT); repeat for several.",
+        discussion: "Without it, the topic is looked up in the running launch's graph file (docs/launch.md)."))
     var connect: [String] = []
 
     @Option(name: .long, help: "Give up with an error if no message arrives for this many seconds.")
     var timeout: Double?
 
-    func validate() throws {
-        if connect.isEmpty { throw ValidationError("--connect ENDPOINT is required (the endpoint a publisher printed)") }
-    }
-
-    /// A subscriber that sees every message (bounded queue) on `topic` prefixes.
+    /// A subscriber that sees every message (bounded queue) on `topic` prefixes. Without
+    /// `--connect`, the endpoint comes from the running launch (`GraphRegistry`).
     func subscribe(_ topic: String, capacity: Int = 1000) throws -> Subscriber {
-        try Subscriber(connect: connect, topics: [topic], qos: .queue(capacity: capacity))
+        try Subscriber(connect: endpoints(for: topic), topics: [topic], qos: .queue(capacity: capacity))
+    }
+
+    /// `--connect` as given, else the publisher's endpoint of `topic` in the running launch.
+    func endpoints(for topic: String) throws -> [String] {
+        if !connect.isEmpty { return connect }
+        guard !topic.isEmpty else {
+            throw CLIError( "--connect ENDPOINT is required (the endpoint a publisher printed)")
+        }
+        do {
+            let found = try GraphRegistry.resolve(topic: topic)
+            guard found.publisher != nil, let endpoint = found.endpoint else {
+                throw CLIError(
+                    "topic \(topic) is published from outside the launch (its subscriber binds \(found.endpoint ?? "-")); nothing to listen to")
+            }
+            return [endpoint]
+        } catch let error as NodeWiringError {
+            throw CLIError( error.description)
+        }
     }
 }
 
-/// Why a topic tool stopped without success.
-struct TopicToolError: Error, CustomStringConvertible {
-    let description: String
-}
 
 extension Subscriber {
     /// The next message whose topic is exactly `topic` (ZeroMQ filters by prefix only). Throws
@@ -47,7 +61,7 @@ extension Subscriber {
             }
             tick()
             if let timeout, Date().timeIntervalSince(start) >= timeout {
-                throw TopicToolError(description:
+                throw CLIError(
                     "no message on \(topic) from \(endpoints.joined(separator: ", ")) within \(timeout) s")
             }
         }

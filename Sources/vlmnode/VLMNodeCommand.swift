@@ -10,9 +10,11 @@ struct VLMNodeCommand: AsyncParsableCommand {
             SourceCommand.self,
             TopicCommand.self,
             ModelsCommand.self,
+            ClassifyCommand.self,
+            DetectCommand.self,
+            VideoCommand.self,
             GroundCommand.self,
             SegmentCommand.self,
-            DetectCommand.self,
             NodeCommand.self,
             LaunchCommand.self,
             GraphCommand.self,
@@ -20,6 +22,5 @@ struct VLMNodeCommand: AsyncParsableCommand {
             PlayCommand.self,
             BagCommand.self,
             BenchCommand.self,
-            PreprocessBenchCommand.self,
         ])
 }

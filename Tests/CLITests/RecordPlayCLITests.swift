@@ -21,7 +21,7 @@ import VLMRecord
         p.executableURL = VLMNodeBinary.url
         p.arguments = args
         p.standardInput = FileHandle.nullDevice
-        FileManager.default.createFile(atPath: dir.appendingPathComponent("err.txt").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("err.txt").path, contents: nil)
         p.standardError = try FileHandle(forWritingTo: dir.appendingPathComponent("err.txt"))
         p.standardOutput = FileHandle.nullDevice
         try p.run()
@@ -55,8 +55,6 @@ import VLMRecord
         }
         return sent
     }
-
-    static func p95(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[min(s.count - 1, Int(Double(s.count) * 0.95))] }
 
     @Test func recordThenPlayGivesIdenticalBytesAndTiming() throws {
         let dir = try makeTemporaryDirectory("vlmrec")
@@ -98,7 +96,8 @@ import VLMRecord
         for i in 1..<sent.count {
             errors.append(abs(Double(Int64(got[i].at - got[i - 1].at) - Int64(sent[i].at - sent[i - 1].at))) / 1e6)
         }
-        #expect(Self.p95(errors) < timingBound.ms, "replay interval error p95 \(Self.p95(errors)) ms \(timingBound.why)")
+        let verdict = timingVerdict(errors)
+        #expect(verdict.ok, "replay interval error \(verdict.message)")
     }
 
     @Test func sigkilledRecorderLeavesARecoverableFile() throws {
@@ -126,6 +125,37 @@ import VLMRecord
         #expect(Array(recovered.prefix(old.count)) == old.map(\.header))
         // Frames go to disk as they arrive: all of them survive.
         #expect(recovered.filter { $0.contains("vlm/Frame") } == sent.filter { $0.topic == "/cam" }.map(\.header))
+    }
+
+    @Test func durationStopsAndMaxSizeSplitsIntoCompleteFiles() throws {
+        let dir = try makeTemporaryDirectory("vlmrec")
+        let base = dir.appendingPathComponent("split.mcap").path
+        let pub = try Publisher(bind: Self.endpoint(dir, "pub"), qos: .queue(capacity: 64))
+        let recorder = try Self.start(["record", "-o", base, "--connect", pub.endpoint, "--topic", "/cam", "--topic", "/det",
+                                       "--duration", "3", "--max-size", "2M"], dir: dir)
+        #expect(pub.waitForSubscribers(1, timeout: 20))
+        Thread.sleep(forTimeInterval: 0.2)
+        let sent = try Self.publish(pub, count: 12, fps: 30, width: 640, height: 480)
+        recorder.waitUntilExit()  // --duration ends it
+        #expect(recorder.terminationStatus == 0)
+        var total = 0, index = 0
+        while FileManager.default.fileExists(atPath: Recorder.splitPath(base, index: index)) {
+            let path = Recorder.splitPath(base, index: index)
+            let reader = try MCAPReader(path: path)
+            #expect(reader.usedSummary, "\(path) was not finished")
+            #expect(reader.fileSize <= 2 << 20, "\(path) is \(reader.fileSize) bytes")
+            total += try readAllCount(reader)
+            index += 1
+        }
+        #expect(index >= 5)  // 12 frames of 900 KiB, at most two per 2 MiB file
+        #expect(total == sent.count)
+    }
+
+    func readAllCount(_ reader: MCAPReader) throws -> Int {
+        var n = 0
+        let it = try reader.messages()
+        while try it.nextMessage() != nil { n += 1 }
+        return n
     }
 
     @Test func recordAndPlayRejectBadInput() throws {
@@ -163,10 +193,43 @@ import VLMRecord
     }
 }
 
-/// 2 ms p95 on a machine with a free core; widened (and said so) when the load average exceeds the cores.
-let timingBound: (ms: Double, why: String) = {
+/// Replay interval errors (ms): p95 < 2 ms on a machine with a free core. When the load average
+/// exceeds the core count, scheduling delays dominate: then p50 < 5 ms and p95 < 50 ms (said so).
+/// (The same rule as VLMRecordTests' helper; test targets do not share code outside TestSupport.)
+func timingVerdict(_ errors: [Double]) -> (ok: Bool, message: String) {
+    let s = errors.sorted()
+    let p50 = s[s.count / 2], p95 = s[min(s.count - 1, Int(Double(s.count) * 0.95))]
     var loads = [Double](repeating: 0, count: 3)
     let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
-    guard getloadavg(&loads, 3) == 3, loads[0] > cores else { return (2.0, "(target 2 ms)") }
-    return (10.0, "(bound widened to 10 ms: load average \(loads[0]) > \(Int(cores)) cores)")
-}()
+    let loaded = getloadavg(&loads, 3) == 3 && loads[0] > cores
+    let figures = String(format: "p50 %.3f ms, p95 %.3f ms", p50, p95)
+    if !loaded { return (p95 < 2.0, figures + " (target p95 < 2 ms)") }
+    return (p50 < 5.0 && p95 < 50.0, figures + String(format: " (load average %.1f > %d cores: only gross faults checked, p50 < 5 ms, p95 < 50 ms)", loads[0], Int(cores)))
+}
+
+/// `--start-paused` on a terminal: nothing is sent until the space bar, then everything is.
+@Suite struct PlayPauseCLITests {
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs util-linux `script` for a pseudo-terminal"))
+    func spaceBarResumesAStartPausedPlay() throws {
+        let dir = try makeTemporaryDirectory("vlmplay")
+        let endpoint = "ipc://\(dir.path)/p.sock"
+        let sub = try Subscriber(connect: [endpoint], topics: ["/camera/image"], qos: .queue(capacity: 100))
+        let command = [VLMNodeBinary.url.path, "play", Fixtures.url("mcap/python_writer.mcap").path, "--start-paused",
+                       "--delay", "0.5", "--rate", "4", "--bind", endpoint].joined(separator: " ")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", command, "/dev/null"]
+        let input = Pipe()
+        p.standardInput = input
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        #expect(sub.receive(timeout: 2.0) == nil, "a paused player published")
+        input.fileHandleForWriting.write(Data(" ".utf8))
+        var frames = 0
+        while sub.receive(timeout: 1.0) != nil { frames += 1 }
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(frames == 30)
+    }
+}

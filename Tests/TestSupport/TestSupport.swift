@@ -61,7 +61,9 @@ public func runProcess(_ executable: URL, _ args: [String], environment: [String
     DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
     let deadline = DispatchTime.now() + timeout
     if group.wait(timeout: deadline) == .timedOut {
-        process.terminate()
+        // SIGKILL, not terminate(): children started from test threads can inherit a signal mask
+        // that blocks SIGTERM, and a child that ignores it would hang the test forever.
+        kill(process.processIdentifier, SIGKILL)
         group.wait()
     }
     process.waitUntilExit()

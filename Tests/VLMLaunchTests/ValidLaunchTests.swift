@@ -120,7 +120,7 @@ let validCases: [ValidCase] = [
           <arg name="frames" default="$(endpoint /camera/image)"/>
           <node name="cam" type="source"><param name="input" value="x"/></node>
           <group ns="camera">
-            <node name="viewer" type="exec" exec="python3" args="view.py --connect $(endpoint image) --also=$(arg frames)">
+            <node name="viewer" type="exec" exec="python3" args="view.py --connect $(endpoint image) --also=$(arg frames) --topic $(topic image)">
               <param name="where" value="$(endpoint /camera/image)"/>
               <env name="FRAMES" value="$(arg frames)"/>
             </node>
@@ -129,7 +129,7 @@ let validCases: [ValidCase] = [
         """) { g, files in
         let endpoint = "ipc://\(files.runtime)/t/camera_image.sock"
         let viewer = try #require(g.node("/camera/viewer"))
-        #expect(viewer.description.arguments == ["view.py", "--connect", endpoint, "--also=\(endpoint)"])
+        #expect(viewer.description.arguments == ["view.py", "--connect", endpoint, "--also=\(endpoint)", "--topic", "/camera/image"])
         #expect(viewer.params["where"] == .string(endpoint))
         #expect(viewer.description.environment["FRAMES"] == endpoint)
     },
@@ -313,6 +313,20 @@ let validCases: [ValidCase] = [
                                           environment: env)
         #expect(!graph.nodes.isEmpty)
         #expect(graph.topics.allSatisfy { $0.endpoint != nil })
+    }
+
+    @Test func cameraLaunchCanWireTheExampleFrameSubscriber() throws {
+        let path = launchDirectory.appendingPathComponent("camera.launch").path
+        var env = ProcessInfo.processInfo.environment
+        env["VLMNODE_RUNTIME_DIR"] = "/tmp/vlt-shipped"
+        let graph = try LaunchLoader.load(file: path, overrides: ["input": "lavfi:testsrc", "print_frames": "true"],
+                                          paths: LaunchPaths(file: path, launchID: "c", environment: env), environment: env)
+        let frames = try #require(graph.node("/camera_frames"))
+        let script = try #require(frames.description.arguments.first)
+        #expect(FileManager.default.fileExists(atPath: script))
+        #expect(Array(frames.description.arguments.dropFirst()) == ["--connect", "ipc:///tmp/vlt-shipped/c/camera_image.sock",
+                                                                     "--topic", "/camera/image"])
+        #expect(graph.topic("/camera/image")?.subscribers == ["/camera_frames"])
     }
 
     @Test func shippedLaunchFilesExist() throws {

@@ -82,6 +82,37 @@ struct WiringEndToEndTests {
         #expect(launcher.stdout.contains("[robot/listener] got 5 messages on /chatter last hello\n"))
     }
 
+    @Test func topicToolsFindARunningLaunchsTopicsByName() throws {
+        let files = try LaunchFiles(wireScripts.merging(["main.launch": """
+            <launch>
+              <node name="talker" type="exec" exec="python3" args="$(dirname)/pub.py">
+                <output name="chatter" type="vlm/Text"/>
+              </node>
+              <node name="sink" type="exec" args="sleep 60"><input name="chatter" type="vlm/Text"/></node>
+            </launch>
+            """]) { $1 })
+        let launcher = try RunningLauncher(file: files.main, runtime: files.runtime)
+        defer { launcher.signal(SIGINT); _ = launcher.waitExit(timeout: 5) }
+        #expect(poll(timeout: 10) { launcher.graph != nil })
+        let env = ["VLMNODE_RUNTIME_DIR": files.runtime]
+        let list = try VLMNodeBinary.run(["topic", "list", "--verbose", "--duration", "0.5"], environment: env, timeout: 30)
+        #expect(list.status == 0, "\(list.stderr)")
+        let lines = list.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        let row = lines.last.map(String.init) ?? ""
+        #expect(row.hasPrefix("/chatter  vlm/Text  ipc://\(files.runtime)/\(launcher.launchID)/chatter.sock  /talker -> /sink  "))
+        // pub.py sends every 20 ms: about 50 Hz, far from zero on any machine.
+        let hz = Double(row.split(separator: " ").dropLast().last ?? "") ?? 0
+        #expect(hz > 10 && hz < 60)
+        let echo = try VLMNodeBinary.run(["topic", "echo", "/chatter", "--count", "3", "--timeout", "10"], environment: env, timeout: 30)
+        #expect(echo.status == 0, "\(echo.stderr)")
+        #expect(echo.stdout.split(separator: "\n").count == 3)
+        #expect(echo.stdout.contains("\"type\":\"vlm/Text\""))
+        let missing = try VLMNodeBinary.run(["topic", "echo", "/nope", "--count", "1"], environment: env, timeout: 30)
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("topic /nope is not in the running launch (topics: /chatter)"))
+    }
+
     @Test func outsideProgramPublishesIntoABoundInputFoundInTheGraphFile() throws {
         let files = try LaunchFiles(wireScripts.merging(["main.launch": """
             <launch>

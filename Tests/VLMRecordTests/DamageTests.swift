@@ -96,3 +96,48 @@ import TestSupport
         }
     }
 }
+
+/// Damaged files never crash the reader: deterministic random byte changes and cuts over files of
+/// every layout (and the Python writer's) end in messages or an MCAPError, nothing else.
+@Suite struct CorruptionFuzzTests {
+    @Test func randomDamageGivesErrorsNotCrashes() throws {
+        let dir = try makeTemporaryDirectory()
+        var sources: [String] = [Fixtures.url("mcap/python_writer.mcap").path]
+        for (name, options) in RoundTripTests.layouts {
+            sources.append(try writeSample(sampleMessages(count: 60, largeEvery: 30, largeSize: 70_000), options: options,
+                                           to: dir.appendingPathComponent("\(name).mcap").path))
+        }
+        var rng: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return Int(rng >> 1) }
+        let damaged = dir.appendingPathComponent("damaged.mcap")
+        var outcomes = [0, 0]  // [read to the end, stopped with an MCAPError]
+        for source in sources {
+            let original = try Data(contentsOf: URL(fileURLWithPath: source))
+            for round in 0..<40 {
+                var bytes = original
+                if round % 4 == 3 {
+                    bytes = bytes.prefix(next() % bytes.count)
+                } else {
+                    for _ in 0..<(1 + round % 3) {
+                        // Favour length and count fields: overwrite 8 bytes with an extreme value.
+                        let at = next() % max(bytes.count - 8, 1)
+                        let value: UInt64 = [UInt64.max, 1 << 63, UInt64(next()), 0][round % 4]
+                        withUnsafeBytes(of: value) { v in for k in 0..<min(8, bytes.count - at) { bytes[at + k] = v[k] } }
+                    }
+                }
+                try bytes.write(to: damaged)
+                do {
+                    let reader = try MCAPReader(path: damaged.path)
+                    _ = try? BagInfo(path: damaged.path)
+                    let it = try reader.messages()
+                    while let m = try it.nextMessage() { _ = try? WireEncoding.parts(of: m.data) }
+                    outcomes[0] += 1
+                } catch is MCAPError {
+                    outcomes[1] += 1
+                }
+            }
+        }
+        #expect(outcomes[0] + outcomes[1] == sources.count * 40)
+        #expect(outcomes[1] > 0)
+    }
+}

@@ -91,3 +91,29 @@ import TestSupport
         #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data(contentsOf: Fixtures.url("mcap/python_writer.mcap")))
     }
 }
+
+/// The official reader on the other layouts: lz4 chunks (frames too) and unchunked messages.
+@Suite struct PythonLayoutTests {
+    @Test(.enabled(if: pythonHasMCAP, "python3 with the `mcap` package is missing: run Scripts/setup.sh"),
+          arguments: [2, 4])
+    func officialReaderReadsLayout(layout: Int) throws {
+        let (name, options) = RoundTripTests.layouts[layout]
+        let path = try makeTemporaryDirectory().appendingPathComponent("\(name).mcap").path
+        try writeSample(sampleMessages(count: 80, largeEvery: 20), options: options, to: path)
+        let script = """
+            import sys, zlib
+            from mcap.reader import make_reader
+            from mcap.stream_reader import StreamReader
+            for _ in StreamReader(open(sys.argv[1], "rb"), validate_crcs=True).records:
+                pass
+            for schema, channel, m in make_reader(open(sys.argv[1], "rb"), validate_crcs=True).iter_messages(log_time_order=True):
+                print(channel.topic, m.sequence, m.log_time, m.publish_time, zlib.crc32(m.data))
+            """
+        let result = try runProcess(pythonURL!, ["-c", script, path])
+        #expect(result.status == 0, "python mcap reader failed on \(name): \(result.stderr)")
+        let want = logTimeOrder(sampleMessages(count: 80, largeEvery: 20)).map {
+            "\($0.topic) \($0.sequence) \($0.logTime) \($0.publishTime) \(CRC32.checksum($0.data))"
+        }
+        #expect(result.stdout.split(separator: "\n").map(String.init) == want, "layout \(name)")
+    }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: install what vlmnode needs, build it, draw a small scene with
+# FFmpeg, and run zero-shot classification on it with the real CLIP model (fetched from the
+# Hugging Face hub into ~/.cache/huggingface on first use).
+#
+#   Scripts/demo.sh                                          # real model (network on first use)
+#   MODEL=Tests/Fixtures/models/clip-tiny-new Scripts/demo.sh   # offline pipeline check (random tiny model)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+Scripts/setup.sh
+swift build -c release --product vlmnode
+
+mkdir -p out
+ffmpeg -loglevel error -y -f lavfi \
+    -i "color=c=white:s=640x480,drawbox=x=80:y=160:w=160:h=160:color=red:t=fill,drawbox=x=400:y=200:w=180:h=120:color=blue:t=fill" \
+    -frames:v 1 out/scene.png
+echo "scene: out/scene.png (a red square and a blue rectangle on white)"
+
+.build/release/vlmnode classify ${MODEL:+--model "$MODEL"} out/scene.png \
+    "a red square and a blue rectangle" "a photo of a cat" "a bowl of fruit" "a city street at night"

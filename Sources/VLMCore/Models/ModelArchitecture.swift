@@ -1,0 +1,33 @@
+import Foundation
+
+/// What a model folder's config.json says it is (`model_type`, `architectures`), read before
+/// building a model so that the wrong kind of checkpoint fails with a message naming what was found
+/// instead of a missing-tensor error deep inside the loader.
+public struct ModelArchitecture: Sendable, Equatable {
+    public let modelType: String?
+    public let architectures: [String]
+
+    /// Reads `config.json` in `folder`.
+    public static func read(folder: URL) throws -> ModelArchitecture {
+        let file = folder.appendingPathComponent("config.json")
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw InputError("\(folder.path) has no config.json: not a Hugging Face model folder")
+        }
+        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw InputError("\(file.path) is not a JSON object")
+        }
+        return ModelArchitecture(modelType: json["model_type"] as? String,
+                                 architectures: json["architectures"] as? [String] ?? [])
+    }
+
+    /// A short name for messages: the first architecture, else the model type.
+    public var name: String { architectures.first ?? modelType ?? "an unknown architecture" }
+
+    /// Throws unless `model_type` is one of `types` (e.g. ["clip"]); `task` names what needed it.
+    public func require(_ types: Set<String>, for task: String, folder: URL) throws {
+        guard let modelType, types.contains(modelType) else {
+            let wanted = types.sorted().joined(separator: " or ")
+            throw InputError("\(folder.path) holds \(name) (model_type \(modelType ?? "missing")); \(task) needs a \(wanted) model")
+        }
+    }
+}

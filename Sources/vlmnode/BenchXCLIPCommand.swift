@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import VLMCore
+
+/// `vlmnode bench xclip`: X-CLIP B/32 at its real sizes with random weights, 8 frames of 224 px,
+/// 2 prompts (the workload of ../shared/reference/torch_bench.py and ort_bench.py).
+struct BenchXCLIPCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "xclip",
+        abstract: "X-CLIP B/32, 8 frames: ms per window with cached text, GFLOP/s vs sgemm peak, per-op profile.")
+
+    @Option(help: "Timed runs (median reported).") var runs = 10
+
+    func run() throws {
+        let threads = BLAS.threadCount
+        BLAS.configure()
+        print("vlmnode bench xclip: X-CLIP B/32 random weights, 8 frames x 224 px + 2 prompts, \(threads) threads, GEMM threading \(BLAS.threading.rawValue)")
+        print("load average before: \(Bench.loadAverage())")
+        let config = XCLIPConfiguration()
+        var t = Bench.now()
+        let model = try XCLIPModel(config, weights: .random(seed: 1))
+        print("build (random weights): \(Bench.ms(Bench.now() - t))")
+
+        var rng = SystemRandomNumberGenerator()
+        let (frames, size) = (config.visionConfig.numFrames, config.visionConfig.imageSize)
+        let pixels = Tensor(shape: [1, frames, 3, size, size],
+                            values: (0 ..< frames * 3 * size * size).map { _ in Float.random(in: -2 ... 2, using: &rng) })
+        // Two prompts of 16 tokens (bos, 14 words, eos): pooled at argmax = the eos.
+        let ids = (0 ..< 2).map { _ in [49406] + (0 ..< 14).map { _ in Int.random(in: 0 ..< 49000, using: &rng) } + [49407] }
+        let text = try model.textFeatures(ids)
+
+        let window = try Bench.median(runs: runs) { _ = model.logits(video: try model.videoFeatures(pixels), text: text) }
+        let textOnly = try Bench.median(runs: runs) { _ = try model.textFeatures(ids) }
+        let full = try Bench.median(runs: runs) { _ = try model(pixels: pixels, ids: ids) }
+        print("window with cached text: \(Bench.ms(window))   2 texts: \(Bench.ms(textOnly))   full forward (8 frames + 2 texts): \(Bench.ms(full))  (median of \(runs))")
+        print(String(format: "reference (2 threads, this machine kind): PyTorch eager 694 ms, ONNX Runtime 424 ms per full forward -> vlmnode full forward %.2fx PyTorch, %.2fx ONNX Runtime; window with cached text %.2fx ONNX Runtime",
+                     0.694 / full, 0.424 / full, 0.424 / window))
+
+        let nominal = Self.flops(config, frames: frames)
+        Profiler.reset(); Profiler.isEnabled = true
+        t = Bench.now(); _ = model.logits(video: try model.videoFeatures(pixels), text: text); let profiled = Bench.now() - t
+        Profiler.isEnabled = false
+        let issued = Profiler.gemmFlops
+
+        let shapes: [(Int, Int, Int)] = [(408, 768, 2304), (408, 768, 3072), (408, 3072, 768), (408, 768, 768),
+                                         (577, 768, 2304), (1024, 1024, 1024)]
+        var peak = 0.0, modelPeak = 0.0
+        print("cblas_sgemm x · Wᵀ (\(threads) threads, \(BLAS.threading.rawValue)), M x K x N:")
+        for (m, k, n) in shapes {
+            let g = Bench.sgemmGFLOPs(m: m, k: k, n: n)
+            peak = max(peak, g)
+            if m == 408 { modelPeak = max(modelPeak, g) }
+            print(String(format: "  %4dx%4dx%4d  %6.1f GFLOP/s", m, k, n, g))
+        }
+        let achieved = issued / window * 1e-9
+        print(String(format: "GEMM FLOPs issued per window: %.2f GFLOP (nominal video side %.2f GFLOP)", issued * 1e-9, nominal * 1e-9))
+        print(String(format: "achieved: %.1f GFLOP/s issued = %.0f%% of the best sgemm above (%.1f), %.0f%% of the best at the model's own shapes (%.1f)",
+                     achieved, 100 * achieved / peak, peak, 100 * achieved / modelPeak, modelPeak))
+        print("per-op profile (one profiled window, \(Bench.ms(profiled))):")
+        Bench.printProfile(total: profiled)
+        print("load average after: \(Bench.loadAverage())")
+    }
+
+    /// GEMM FLOPs of the video side as transformers computes it (2 per multiply-add): frame encoder
+    /// with the message token in attention, messages, MIT, prompt features and the prompt generator.
+    static func flops(_ c: XCLIPConfiguration, frames t: Int, prompts k: Int = 2) -> Double {
+        let v = c.visionConfig, grid = v.imageSize / v.patchSize
+        let n = Double(grid * grid + 1), tt = Double(t), d = Double(v.hiddenSize), i = Double(v.intermediateSize)
+        let p = Double(c.projectionDim), m = Double(grid * grid), kk = Double(k)
+        let patches = 2 * tt * m * Double(v.numChannels * v.patchSize * v.patchSize) * d
+        let perLayer = 2 * tt * (n + 1) * d * 3 * d + 2 * 2 * tt * (n + 1) * (n + 1) * d  // qkv on n+1 tokens, scores + context
+            + 2 * tt * (n + 1) * d * d + 2 * tt * n * d * 2 * i                              // out_proj, MLP on n tokens
+            + 2 * tt * d * d + 2 * tt * d * 4 * d + 2 * 2 * tt * tt * d                       // message_fc, message_attn
+        let mit = Double(v.mitNumHiddenLayers) * (2 * tt * p * 4 * p + 2 * tt * p * 2 * Double(v.mitIntermediateSize) + 4 * tt * tt * p)
+        let prompt = 2 * tt * m * d * p  // prompts_visual_projection on every frame
+        let generator = Double(c.promptLayers) * (2 * kk * p * 2 * p + 2 * 2 * m * p * p + 4 * kk * m * p + 2 * kk * p * 8 * p)
+        return patches + Double(v.numHiddenLayers) * perLayer + 2 * tt * d * p + mit + prompt + generator
+    }
+}
