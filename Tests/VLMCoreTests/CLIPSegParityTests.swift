@@ -26,6 +26,13 @@ import TestSupport
         let c = try CLIPSegConfiguration.load(Self.folder)
         #expect(c.extractLayers == [0, 1] && c.reduceDim == 16 && c.useComplexTransposedConvolution)
         #expect(c.visionConfig.imageSize == 48 && c.visionConfig.patchSize == 16 && c.decoderShape.activation == .relu)
+        // Another model's folder is refused by name, before any weight is read.
+        #expect { try CLIPSegModel(folder: Fixtures.url("models/clip-tiny-new")) } throws: { error in
+            "\(error)".contains("'clip' model, not CLIPSeg")
+        }
+        var bad = c
+        bad.extractLayers = [0, 5]
+        #expect { try bad.validate() } throws: { error in "\(error)".contains("extract_layers holds 5") }
     }
 
     @Test func matchesTransformers() throws {
