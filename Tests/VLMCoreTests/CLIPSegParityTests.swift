@@ -61,6 +61,23 @@ import TestSupport
         #expect(maxAbsDiff(out.logits.values, try output("logits").values) < 1e-3)
     }
 
+    /// The non-refined head (one ConvTranspose2d of patch size) on the folder's other weights.
+    @Test func singleHeadMatchesTransformers() throws {
+        let single = try #require(Self.reference["single_head"] as? [String: Any])
+        var config = try CLIPSegConfiguration.load(Self.folder)
+        config.useComplexTransposedConvolution = false
+        let store = OverlayStore(base: try Checkpoint.open(folder: Self.folder.path), overlay: InMemoryTensorStore([
+            "decoder.transposed_convolution.weight": try TinyCLIPReference.tensor(single["weight"]),
+            "decoder.transposed_convolution.bias": try TinyCLIPReference.tensor(single["bias"]),
+        ]))
+        let model = try CLIPSegModel(config, weights: WeightLoader(store: store))
+        guard case .single = model.decoder.head else { Issue.record("expected the single ConvT head"); return }
+        let ids = try #require(inputs["input_ids"] as? [[Int]]), mask = try #require(inputs["attention_mask"] as? [[Int]])
+        let out = try model(pixels: try TinyCLIPReference.tensor(inputs["pixel_values"]), ids: ids, attentionMask: mask)
+        #expect(out.logits.shape == [2, 64, 64])
+        #expect(maxAbsDiff(out.logits.values, try TinyCLIPReference.tensor(single["logits"]).values) < 1e-3)
+    }
+
     /// One image per prompt (transformers' batching) gives the same masks as one shared image.
     @Test func batchedImagesMatchSharedImage() throws {
         let model = try CLIPSegModel(folder: Self.folder)
@@ -116,5 +133,15 @@ import TestSupport
         let model = try CLIPSegModel(c, weights: .random(seed: 3))
         let out = try model(pixels: Tensor(zeros: [1, 3, 64, 96]), ids: [[49406, 320, 49407]])
         #expect(out.logits.shape == [1, 64, 96])
+    }
+}
+
+/// A checkpoint with some tensors replaced or added (tests of variants that share most weights).
+final class OverlayStore: TensorStore {
+    let base: TensorStore, overlay: TensorStore
+    init(base: TensorStore, overlay: TensorStore) { (self.base, self.overlay) = (base, overlay) }
+    var tensorNames: [String] { Array(Set(base.tensorNames).union(overlay.tensorNames)).sorted() }
+    func storedTensor(named name: String) throws -> StoredTensor? {
+        try overlay.storedTensor(named: name) ?? base.storedTensor(named: name)
     }
 }
