@@ -79,7 +79,7 @@ public final class VideoTextNode {
         configuration = c
         scoresPublisher = try Publisher(bind: c.scoresEndpoint, qos: .queue(capacity: 100))
         eventsPublisher = try c.eventsEndpoint.map { try Publisher(bind: $0, qos: .queue(capacity: 100)) } ?? scoresPublisher
-        frames = try Subscriber(connect: [c.framesEndpoint], topics: [c.framesTopic], qos: .queue(capacity: 256))
+        frames = try Subscriber(connect: [c.framesEndpoint], topics: [c.framesTopic], qos: .queue(capacity: 64))
         if let p = c.promptsEndpoint {
             promptsInput = c.bindPrompts ? try Subscriber(bind: p, topics: [c.promptsTopic], qos: .queue(capacity: 16))
                                          : try Subscriber(connect: [p], topics: [c.promptsTopic], qos: .queue(capacity: 16))

@@ -10,6 +10,9 @@ struct BenchXCLIPCommand: ParsableCommand {
         abstract: "X-CLIP B/32, 8 frames: ms per window with cached text, GFLOP/s vs sgemm peak, per-op profile.")
 
     @Option(help: "Timed runs (median reported).") var runs = 10
+    @Option(help: "Python with torch + onnxruntime: also run Scripts/bench/xclip_reference.py for side-by-side ratios.")
+    var python: String?
+    @Option(help: "Path of xclip_reference.py.") var referenceScript = "Scripts/bench/xclip_reference.py"
 
     func run() throws {
         let threads = BLAS.threadCount
@@ -29,12 +32,28 @@ struct BenchXCLIPCommand: ParsableCommand {
         let ids = (0 ..< 2).map { _ in [49406] + (0 ..< 14).map { _ in Int.random(in: 0 ..< 49000, using: &rng) } + [49407] }
         let text = try model.textFeatures(ids)
 
+        let cpu0 = Bench.cpuSeconds()
         let window = try Bench.median(runs: runs) { _ = model.logits(video: try model.videoFeatures(pixels), text: text) }
+        // CPU seconds per window (all threads): less sensitive than wall time to other processes' load.
+        let cpuPerWindow = (Bench.cpuSeconds() - cpu0) / Double(runs + 1)
         let textOnly = try Bench.median(runs: runs) { _ = try model.textFeatures(ids) }
         let full = try Bench.median(runs: runs) { _ = try model(pixels: pixels, ids: ids) }
-        print("window with cached text: \(Bench.ms(window))   2 texts: \(Bench.ms(textOnly))   full forward (8 frames + 2 texts): \(Bench.ms(full))  (median of \(runs))")
+        print("window with cached text: \(Bench.ms(window))   2 texts: \(Bench.ms(textOnly))   full forward (8 frames + 2 texts): \(Bench.ms(full))  (median of \(runs)); CPU time per window \(Bench.ms(cpuPerWindow)) (all threads)")
         print(String(format: "reference (2 threads, this machine kind): PyTorch eager 694 ms, ONNX Runtime 424 ms per full forward -> vlmnode full forward %.2fx PyTorch, %.2fx ONNX Runtime; window with cached text %.2fx ONNX Runtime",
                      0.694 / full, 0.424 / full, 0.424 / window))
+
+        // Both GEMM threading strategies, alternated so that background load hits them alike.
+        let chosen = BLAS.threading
+        var ab: [BLAS.Threading: [Double]] = [:]
+        for _ in 0 ..< 3 {
+            for mode in [BLAS.Threading.openblas, .splitColumns] {
+                BLAS.threading = mode
+                ab[mode, default: []].append(try Bench.median(runs: 2) { _ = model.logits(video: try model.videoFeatures(pixels), text: text) })
+            }
+        }
+        BLAS.threading = chosen
+        print("threading A/B, window with cached text: " + [BLAS.Threading.openblas, .splitColumns].map {
+            "\($0.rawValue) \(Bench.ms(ab[$0]!.sorted()[1]))" }.joined(separator: ", "))
 
         let nominal = Self.flops(config, frames: frames)
         Profiler.reset(); Profiler.isEnabled = true
@@ -58,7 +77,40 @@ struct BenchXCLIPCommand: ParsableCommand {
                      achieved, 100 * achieved / peak, peak, 100 * achieved / modelPeak, modelPeak))
         print("per-op profile (one profiled window, \(Bench.ms(profiled))):")
         Bench.printProfile(total: profiled)
+        if let python {
+            try compare(python: python, threads: threads) {
+                // Re-measured right after the reference ran, so both sides saw similar background load.
+                let after = try Bench.median(runs: runs) { _ = try model(pixels: pixels, ids: ids) }
+                print("vlmnode full forward: \(Bench.ms(full)) before, \(Bench.ms(after)) right after the reference (the ratios use this one)")
+                return after
+            }
+        }
         print("load average after: \(Bench.loadAverage())")
+    }
+
+    private func compare(python: String, threads: Int, remeasure: () throws -> Double) throws {
+        print("running \(referenceScript) with \(python) (\(threads) threads)…")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [referenceScript, String(threads)]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0, let line = String(data: data, encoding: .utf8)?.split(separator: "\n").last,
+              let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw CLIError("\(referenceScript) failed (exit \(p.terminationStatus))")
+        }
+        let total = try remeasure()
+        if let torch = json["torch_total_s"] as? Double {
+            print(String(format: "PyTorch eager: 8 frames + 2 texts %@: vlmnode is %.2fx faster", Bench.ms(torch), torch / total))
+        }
+        if let ort = json["ort_total_s"] as? Double {
+            print(String(format: "ONNX Runtime:  8 frames + 2 texts %@: vlmnode is %.2fx faster", Bench.ms(ort), ort / total))
+        } else if let err = json["ort_error"] as? String {
+            print("ONNX Runtime: not measured (\(err))")
+        }
     }
 
     /// GEMM FLOPs of the video side as transformers computes it (2 per multiply-add): frame encoder

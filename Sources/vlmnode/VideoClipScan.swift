@@ -39,13 +39,15 @@ struct VideoClipScan {
     /// One-line notes for stderr (short clips).
     var note: (String) -> Void
 
-    private func open() throws -> FrameSource {
-        try FrameSource(input: input, options: FrameSourceOptions(realtime: false))
+    /// `thumbnail`: the counting pass only needs timestamps, so frames are converted at a tiny size.
+    private func open(thumbnail: Bool = false) throws -> FrameSource {
+        try FrameSource(input: input, options: FrameSourceOptions(size: thumbnail ? FrameSize(width: 16, height: 16) : nil,
+                                                                  realtime: false))
     }
 
     func run() throws -> ClipScores {
         // Pass 1: frame count, times (relative to the first frame) and rate.
-        let counting = try open()
+        let counting = try open(thumbnail: true)
         var times: [Double] = []
         while let frame = try counting.next() { times.append(frame.info.pts) }
         guard let first = times.first else { throw CLIError("\(input): no video frames could be decoded") }

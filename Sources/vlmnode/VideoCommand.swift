@@ -54,10 +54,11 @@ struct VideoCommand: ParsableCommand {
             try scorer.setPrompts(prompts)
         } catch { throw CLIError("model '\(model)' (\(folder.path)): \(error)") }
 
+        // The bar goes to stderr, so it never mixes with --json on stdout.
         let interactive = isatty(STDERR_FILENO) == 1
         var scan = VideoClipScan(input: input, scorer: scorer, window: window, stride: stride ?? window / 2,
                                  note: { FileHandle.standardError.write(Data("vlmnode: note: \($0)\n".utf8)) })
-        if interactive && !json || interactive && plot != nil {
+        if interactive {
             scan.progress = { done, total in
                 guard total > 3 else { return }
                 let filled = done * 30 / total

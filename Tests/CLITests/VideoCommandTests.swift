@@ -22,7 +22,7 @@ import TestSupport
         (((reference["outputs"] as? [String: Any])?[key] as? [String: Any])?["data"] as? [Double]) ?? []
     }
 
-    static func runJSON(_ args: [String]) throws -> (object: [String: Any], stderr: String) {
+    static func runJSON(_ args: [String], model: String = model) throws -> (object: [String: Any], stderr: String) {
         let result = try VLMNodeBinary.run(["video", "--model", model, "--json"] + args)
         try #require(result.status == 0, "vlmnode video failed: \(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -31,10 +31,14 @@ import TestSupport
 
     /// A clip of exactly num_frames frames at the model's size reproduces transformers' clip scores
     /// (decoding, preprocessing from the folder's processor config, tokenizer, model).
-    @Test func fixtureClipReproducesTransformers() throws {
+    /// Both checkpoint folders: pytorch_model.bin with preprocessor_config.json (VideoMAE feature
+    /// extractor) and model.safetensors with a transformers 5 processor_config.json.
+    @Test(arguments: ["xclip-tiny-bin", "xclip-tiny-safetensors"])
+    func fixtureClipReproducesTransformers(folder: String) throws {
         let inputs = try #require(Self.reference["inputs"] as? [String: Any])
         let prompts = try #require(inputs["prompts"] as? [String])
-        let (object, _) = try Self.runJSON([Fixtures.url("video/xclip-tiny.mkv").path] + prompts)
+        let (object, _) = try Self.runJSON([Fixtures.url("video/xclip-tiny.mkv").path] + prompts,
+                                           model: Fixtures.url("models/\(folder)").path)
         #expect(object["prompts"] as? [String] == prompts)
         let clip = try #require(object["clip"] as? [String: Any])
         let logits = try #require(clip["logits"] as? [Double]), probs = try #require(clip["probs"] as? [Double])

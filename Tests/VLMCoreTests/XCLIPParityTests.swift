@@ -93,6 +93,11 @@ import TestSupport
         #expect(c.projectionDim == 512 && c.promptLayers == 2 && c.promptNumAttentionHeads == 8 && c.promptAlpha == 0.1)
         #expect(c.visionConfig.numFrames == 8 && c.visionConfig.mitHiddenSize == 512 && c.visionConfig.patchSize == 32)
         #expect(c.textConfig.hiddenSize == 512 && c.textConfig.maxPositionEmbeddings == 77)
+        #expect(c.textConfig.bosTokenId == 0 && c.textConfig.eosTokenId == 2)
+        let partial = try JSONDecoder().decode(XCLIPConfiguration.self, from: Data(#"{"text_config": {"hidden_size": 32}}"#.utf8))
+        #expect(partial.textConfig.hiddenSize == 32 && partial.textConfig.eosTokenId == 2 && partial.textConfig.vocabSize == 49408)
+        let tiny = try XCLIPConfiguration.load(Fixtures.url("models/xclip-tiny-bin"))
+        #expect(tiny.textConfig.eosTokenId == 2013 && tiny.visionConfig.numFrames == 4 && tiny.projectionDim == 24)
         let dict = try JSONDecoder().decode(XCLIPConfiguration.self, from: Data(#"{"vision_config_dict": {"num_frames": 16}}"#.utf8))
         #expect(dict.visionConfig.numFrames == 16)
     }

@@ -3,9 +3,21 @@ import Foundation
 // Port of transformers 5.24 models/x_clip/configuration_x_clip.py: XCLIPTextConfig,
 // XCLIPVisionConfig and XCLIPConfig with their defaults (microsoft/xclip-base-patch32).
 
-/// `text_config` of an X-CLIP config.json (XCLIPTextConfig). Same fields as CLIP's text config, but
-/// X-CLIP's text model always pools at argmax(input_ids) (transformers forces eos_token_id = 2).
+/// `text_config` of an X-CLIP config.json (XCLIPTextConfig). Same fields as CLIP's text config;
+/// only the special-token defaults differ (`XCLIPConfiguration.defaultText`). X-CLIP's text model
+/// always pools at argmax(input_ids) (transformers forces eos_token_id = 2), so they are informational.
 public typealias XCLIPTextConfiguration = CLIPTextConfiguration
+
+/// The special-token ids a text config states, to tell them from CLIP's defaults.
+private struct StatedTokenIDs: Decodable {
+    var bos: Int?, eos: Int?
+    enum CodingKeys: String, CodingKey { case bos = "bos_token_id", eos = "eos_token_id" }
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        bos = try c.decodeIntOrFirst(.bos)
+        eos = try c.decodeIntOrFirst(.eos)
+    }
+}
 
 /// `vision_config` of an X-CLIP config.json (XCLIPVisionConfig): a CLIP vision tower plus the
 /// frame count and the multi-frame integration transformer (MIT) sizes.
@@ -69,7 +81,15 @@ public struct XCLIPVisionConfiguration: Codable, Sendable, Equatable {
 
 /// An X-CLIP config.json (XCLIPConfig).
 public struct XCLIPConfiguration: Codable, Sendable, Equatable {
-    public var textConfig = XCLIPTextConfiguration()
+    /// XCLIPTextConfig's defaults: CLIP's sizes with bos_token_id 0 and eos_token_id 2.
+    public static let defaultText: XCLIPTextConfiguration = {
+        var t = XCLIPTextConfiguration()
+        t.bosTokenId = 0
+        t.eosTokenId = 2
+        return t
+    }()
+
+    public var textConfig = XCLIPConfiguration.defaultText
     public var visionConfig = XCLIPVisionConfiguration()
     public var projectionDim = 512
     public var promptLayers = 2
@@ -92,8 +112,13 @@ public struct XCLIPConfiguration: Codable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         // transformers lets *_config_dict win over *_config (with a warning when they differ).
-        textConfig = try c.decodeIfPresent(XCLIPTextConfiguration.self, forKey: .textConfigDict)
-            ?? c.decodeIfPresent(XCLIPTextConfiguration.self, forKey: .textConfig) ?? textConfig
+        let textKey: CodingKeys = c.contains(.textConfigDict) ? .textConfigDict : .textConfig
+        if var text = try c.decodeIfPresent(XCLIPTextConfiguration.self, forKey: textKey) {
+            let stated = try c.decode(StatedTokenIDs.self, forKey: textKey)
+            text.bosTokenId = stated.bos ?? Self.defaultText.bosTokenId
+            text.eosTokenId = stated.eos ?? Self.defaultText.eosTokenId
+            textConfig = text
+        }
         visionConfig = try c.decodeIfPresent(XCLIPVisionConfiguration.self, forKey: .visionConfigDict)
             ?? c.decodeIfPresent(XCLIPVisionConfiguration.self, forKey: .visionConfig) ?? visionConfig
         projectionDim = try c.decodeIfPresent(Int.self, forKey: .projectionDim) ?? projectionDim
