@@ -10,7 +10,8 @@ enum VisionCLI {
             let decoded = try ImageIO.loadImage(path)
             return RGBImage(width: decoded.width, height: decoded.height, pixels: decoded.rgb)
         } catch {
-            throw CLIError("cannot read image \(path): \(error)")
+            // VLMMedia's errors already name the file and the operation.
+            throw CLIError("\(error)")
         }
     }
 

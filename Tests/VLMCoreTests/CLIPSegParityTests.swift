@@ -26,6 +26,13 @@ import TestSupport
         let c = try CLIPSegConfiguration.load(Self.folder)
         #expect(c.extractLayers == [0, 1] && c.reduceDim == 16 && c.useComplexTransposedConvolution)
         #expect(c.visionConfig.imageSize == 48 && c.visionConfig.patchSize == 16 && c.decoderShape.activation == .relu)
+        // Another model's folder is refused by name, before any weight is read.
+        #expect { try CLIPSegModel(folder: Fixtures.url("models/clip-tiny-new")) } throws: { error in
+            "\(error)".contains("'clip' model, not CLIPSeg")
+        }
+        var bad = c
+        bad.extractLayers = [0, 5]
+        #expect { try bad.validate() } throws: { error in "\(error)".contains("extract_layers holds 5") }
     }
 
     @Test func matchesTransformers() throws {
@@ -54,6 +61,23 @@ import TestSupport
         #expect(maxAbsDiff(out.logits.values, try output("logits").values) < 1e-3)
     }
 
+    /// The non-refined head (one ConvTranspose2d of patch size) on the folder's other weights.
+    @Test func singleHeadMatchesTransformers() throws {
+        let single = try #require(Self.reference["single_head"] as? [String: Any])
+        var config = try CLIPSegConfiguration.load(Self.folder)
+        config.useComplexTransposedConvolution = false
+        let store = OverlayStore(base: try Checkpoint.open(folder: Self.folder.path), overlay: InMemoryTensorStore([
+            "decoder.transposed_convolution.weight": try TinyCLIPReference.tensor(single["weight"]),
+            "decoder.transposed_convolution.bias": try TinyCLIPReference.tensor(single["bias"]),
+        ]))
+        let model = try CLIPSegModel(config, weights: WeightLoader(store: store))
+        guard case .single = model.decoder.head else { Issue.record("expected the single ConvT head"); return }
+        let ids = try #require(inputs["input_ids"] as? [[Int]]), mask = try #require(inputs["attention_mask"] as? [[Int]])
+        let out = try model(pixels: try TinyCLIPReference.tensor(inputs["pixel_values"]), ids: ids, attentionMask: mask)
+        #expect(out.logits.shape == [2, 64, 64])
+        #expect(maxAbsDiff(out.logits.values, try TinyCLIPReference.tensor(single["logits"]).values) < 1e-3)
+    }
+
     /// One image per prompt (transformers' batching) gives the same masks as one shared image.
     @Test func batchedImagesMatchSharedImage() throws {
         let model = try CLIPSegModel(folder: Self.folder)
@@ -75,6 +99,21 @@ import TestSupport
         #expect(processor.outputSize(height: 30, width: 90) == (64, 64))
     }
 
+    /// The segmenter keeps prompt embeddings until the prompts change, and they are the model's.
+    @Test func segmenterCachesPromptEmbeddings() throws {
+        let segmenter = try CLIPSegSegmenter(folder: Self.folder)
+        let prompts = try #require(inputs["prompts"] as? [String])
+        let a = try segmenter.conditioning(prompts), b = try segmenter.conditioning(prompts)
+        #expect(a.storage === b.storage)
+        #expect(maxAbsDiff(a.values, try output("conditional_embeddings").values) < 1e-4)
+        let c = try segmenter.conditioning([prompts[1]])
+        #expect(c.shape == [1, 24] && maxAbsDiff(c.values, Array(a.values[24...])) < 1e-5)
+        let image = RGBImage(width: 80, height: 50, pixels: [UInt8](repeating: 90, count: 80 * 50 * 3))
+        let s = try segmenter.segment(image, prompts: prompts)
+        #expect(s.width == 64 && s.height == 64 && s.imageProbabilities(0).count == 80 * 50)
+        #expect(s.probabilities(1).allSatisfy { $0 > 0 && $0 < 1 })
+    }
+
     /// torch's bicubic: same-size resampling is the identity; a constant grid stays constant.
     @Test func bicubicResizeBasics() {
         var rng = TestRNG(7)
@@ -94,5 +133,15 @@ import TestSupport
         let model = try CLIPSegModel(c, weights: .random(seed: 3))
         let out = try model(pixels: Tensor(zeros: [1, 3, 64, 96]), ids: [[49406, 320, 49407]])
         #expect(out.logits.shape == [1, 64, 96])
+    }
+}
+
+/// A checkpoint with some tensors replaced or added (tests of variants that share most weights).
+final class OverlayStore: TensorStore {
+    let base: TensorStore, overlay: TensorStore
+    init(base: TensorStore, overlay: TensorStore) { (self.base, self.overlay) = (base, overlay) }
+    var tensorNames: [String] { Array(Set(base.tensorNames).union(overlay.tensorNames)).sorted() }
+    func storedTensor(named name: String) throws -> StoredTensor? {
+        try overlay.storedTensor(named: name) ?? base.storedTensor(named: name)
     }
 }

@@ -22,6 +22,9 @@ public struct CLIPSegConfiguration: Codable, Sendable, Equatable {
     public var conditionalLayer = 0
     /// rd64-refined: conv3x3 -> ReLU -> ConvT -> ReLU -> ConvT; otherwise one ConvT of patch size.
     public var useComplexTransposedConvolution = false
+    /// `model_type` as written in the file ("clipseg"); checked at load so another model's folder
+    /// fails with its name rather than with a missing tensor.
+    public var modelType = "clipseg"
 
     enum CodingKeys: String, CodingKey {
         case textConfig = "text_config", visionConfig = "vision_config"
@@ -31,6 +34,7 @@ public struct CLIPSegConfiguration: Codable, Sendable, Equatable {
         case decoderIntermediateSize = "decoder_intermediate_size", decoderHiddenAct = "decoder_hidden_act"
         case conditionalLayer = "conditional_layer"
         case useComplexTransposedConvolution = "use_complex_transposed_convolution"
+        case modelType = "model_type"
     }
 
     public init() {}
@@ -60,6 +64,7 @@ public struct CLIPSegConfiguration: Codable, Sendable, Equatable {
         conditionalLayer = try c.decodeIfPresent(Int.self, forKey: .conditionalLayer) ?? conditionalLayer
         useComplexTransposedConvolution = try c.decodeIfPresent(Bool.self, forKey: .useComplexTransposedConvolution)
             ?? useComplexTransposedConvolution
+        modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? modelType
     }
 
     /// The decoder's transformer sizes: vision config with the decoder's width, heads and ReLU.
@@ -100,6 +105,9 @@ public struct CLIPSegConfiguration: Codable, Sendable, Equatable {
         let config: CLIPSegConfiguration
         do { config = try JSONDecoder().decode(CLIPSegConfiguration.self, from: data) } catch {
             throw InputError("\(file.path) is not a CLIPSeg config: \(error)")
+        }
+        guard config.modelType == "clipseg" else {
+            throw InputError("\(file.path) describes a '\(config.modelType)' model, not CLIPSeg (model_type \"clipseg\")")
         }
         try config.validate()
         return config

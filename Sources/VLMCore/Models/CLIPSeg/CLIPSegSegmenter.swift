@@ -20,12 +20,26 @@ public final class CLIPSegSegmenter: @unchecked Sendable {
     }
 
     /// Masks for `prompts` on `image`: padding "longest" as CLIPSegProcessor, the image encoded once.
+    /// The prompts' embeddings are kept until the prompts change (a node segments many frames).
     public func segment(_ image: RGBImage, prompts: [String]) throws -> Segmentation {
         guard !prompts.isEmpty else { throw InputError("give at least one prompt to segment") }
         let pixels = processor(image)
         let input = Tensor(shape: [1, 3, pixels.height, pixels.width], values: pixels.values)
-        let out = try model(pixels: input, batch: tokenizer(prompts, padding: .longest))
+        let out = try model.segment(pixels: input, conditioning: try conditioning(prompts))
         return Segmentation(prompts: prompts, logits: out.logits, imageWidth: image.width, imageHeight: image.height)
+    }
+
+    private var cached: (prompts: [String], embeddings: Tensor)?
+    private let lock = NSLock()
+
+    /// The projected prompt embeddings, computed once per prompt list.
+    public func conditioning(_ prompts: [String]) throws -> Tensor {
+        if let c = lock.withLock({ cached }), c.prompts == prompts { return c.embeddings }
+        let batch = tokenizer(prompts, padding: .longest)
+        let e = try model.conditionalEmbeddings(batch.inputIds.map { $0.map(Int.init) },
+                                                attentionMask: batch.attentionMask.map { $0.map(Int.init) })
+        lock.withLock { cached = (prompts, e) }
+        return e
     }
 }
 
