@@ -1,3 +1,5 @@
+import VLMCore
+
 /// Draws labelled detection boxes into packed rgb24 pixels (for `vlmnode detect --annotate`):
 /// a 2-pixel rectangle per box and its label with the score in a built-in 5x7 bitmap font on a
 /// filled tag, one colour per query. No font files, no dependencies.
@@ -11,89 +13,20 @@ public enum BoxDrawing {
     /// Draws every detection onto `rgb` (`width * height * 3` bytes, packed rows).
     public static func draw(_ detections: [Detection], on rgb: inout [UInt8], width: Int, height: Int) {
         precondition(rgb.count >= width * height * 3, "BoxDrawing: \(rgb.count) bytes for \(width)x\(height)")
-        rgb.withUnsafeMutableBufferPointer { buffer in
-            let canvas = Canvas(pixels: buffer, width: width, height: height)
-            // Lowest score first, so the best box ends up on top.
-            for d in detections.reversed() {
-                let colour = palette[d.labelIndex % palette.count]
-                let x0 = Int(d.box[0].rounded()), y0 = Int(d.box[1].rounded())
-                let x1 = Int(d.box[2].rounded()), y1 = Int(d.box[3].rounded())
-                for t in 0 ..< 2 {
-                    canvas.fill(x0, y0 + t, x1, y0 + t, colour)
-                    canvas.fill(x0, y1 - t, x1, y1 - t, colour)
-                    canvas.fill(x0 + t, y0, x0 + t, y1, colour)
-                    canvas.fill(x1 - t, y0, x1 - t, y1, colour)
-                }
-                let text = "\(d.label) \(Int((d.score * 100).rounded()))%"
-                let tagHeight = 9, tagWidth = text.count * 6 + 2
-                let top = y0 - tagHeight >= 0 ? y0 - tagHeight : max(y0, 0)
-                let left = min(max(x0, 0), max(width - tagWidth, 0))
-                canvas.fill(left, top, left + tagWidth - 1, top + tagHeight - 1, colour)
-                let ink: (UInt8, UInt8, UInt8) = Int(colour.0) * 3 + Int(colour.1) * 6 + Int(colour.2) > 1400 ? (0, 0, 0) : (255, 255, 255)
-                canvas.text(text, x: left + 1, y: top + 1, ink)
-            }
+        var canvas = Canvas(width: width, height: height, pixels: Array(rgb[0 ..< width * height * 3]))
+        // Lowest score first, so the best box ends up on top.
+        for d in detections.reversed() {
+            let colour = palette[d.labelIndex % palette.count]
+            canvas.rectangle(x0: d.box[0], y0: d.box[1], x1: d.box[2], y1: d.box[3], colour, thickness: 2)
+            let text = "\(d.label) \(Int((d.score * 100).rounded()))%"
+            let tagHeight = BitmapFont.height + 2, tagWidth = Canvas.textWidth(text) + 2
+            let y0 = Int(d.box[1].rounded())
+            let top = y0 - tagHeight >= 0 ? y0 - tagHeight : max(y0, 0)
+            let left = min(max(Int(d.box[0].rounded()), 0), max(width - tagWidth, 0))
+            canvas.fill(x0: left, y0: top, x1: left + tagWidth, y1: top + tagHeight, colour)
+            let ink: Canvas.Colour = Int(colour.0) * 3 + Int(colour.1) * 6 + Int(colour.2) > 1400 ? (0, 0, 0) : (255, 255, 255)
+            canvas.text(text, x: left + 1, y: top + 1, ink, background: nil)
         }
+        rgb.replaceSubrange(0 ..< width * height * 3, with: canvas.pixels)
     }
-
-    private struct Canvas {
-        let pixels: UnsafeMutableBufferPointer<UInt8>
-        let width: Int
-        let height: Int
-
-        /// Fills the inclusive rectangle, clipped to the image.
-        func fill(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ c: (UInt8, UInt8, UInt8)) {
-            let xa = max(min(x0, x1), 0), xb = min(max(x0, x1), width - 1)
-            let ya = max(min(y0, y1), 0), yb = min(max(y0, y1), height - 1)
-            guard xa <= xb, ya <= yb else { return }
-            for y in ya ... yb {
-                var i = (y * width + xa) * 3
-                for _ in xa ... xb {
-                    pixels[i] = c.0; pixels[i + 1] = c.1; pixels[i + 2] = c.2
-                    i += 3
-                }
-            }
-        }
-
-        func text(_ s: String, x: Int, y: Int, _ c: (UInt8, UInt8, UInt8)) {
-            var cx = x
-            for ch in s.uppercased() {
-                if let rows = Font5x7.glyphs[ch] {
-                    for (r, bits) in rows.enumerated() {
-                        for col in 0 ..< 5 where bits & (0x10 >> col) != 0 { fill(cx + col, y + r, cx + col, y + r, c) }
-                    }
-                }
-                cx += 6
-            }
-        }
-    }
-}
-
-/// A 5x7 font: 7 rows per glyph, the 5 low bits of each row left to right. Unknown characters
-/// are drawn as blanks.
-enum Font5x7 {
-    static let glyphs: [Character: [UInt8]] = [
-        "A": [0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11], "B": [0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E],
-        "C": [0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E], "D": [0x1E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x1E],
-        "E": [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F], "F": [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10],
-        "G": [0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F], "H": [0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
-        "I": [0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E], "J": [0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C],
-        "K": [0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11], "L": [0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F],
-        "M": [0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11], "N": [0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11],
-        "O": [0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E], "P": [0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10],
-        "Q": [0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D], "R": [0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11],
-        "S": [0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E], "T": [0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04],
-        "U": [0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E], "V": [0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04],
-        "W": [0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A], "X": [0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11],
-        "Y": [0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04], "Z": [0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F],
-        "0": [0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E], "1": [0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E],
-        "2": [0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F], "3": [0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E],
-        "4": [0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02], "5": [0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E],
-        "6": [0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E], "7": [0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08],
-        "8": [0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E], "9": [0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C],
-        "%": [0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03], ".": [0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C],
-        "-": [0x00, 0x00, 0x00, 0x1F, 0x00, 0x00, 0x00], "_": [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1F],
-        ",": [0x00, 0x00, 0x00, 0x00, 0x0C, 0x04, 0x08], ":": [0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00],
-        "'": [0x0C, 0x04, 0x08, 0x00, 0x00, 0x00, 0x00], "/": [0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00],
-        "(": [0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02], ")": [0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08],
-    ]
 }

@@ -1,10 +1,12 @@
 /// A 5x7 bitmap font (upper-case letters, digits, a little punctuation) for image labels without
 /// a font library. Each glyph is 7 rows of 5 bits, most significant bit on the left.
-enum BitmapFont {
-    static let width = 5, height = 7
+public enum BitmapFont {
+    public static let width = 5, height = 7
+    /// Horizontal distance from one character to the next.
+    public static let advance = width + 1
 
     /// The rows of `c` (lower case drawn as upper case; unknown characters as a box).
-    static func glyph(_ c: Character) -> [UInt8] {
+    public static func glyph(_ c: Character) -> [UInt8] {
         let key = Character(c.uppercased())
         return glyphs[key] ?? [0x1F, 0x11, 0x11, 0x11, 0x11, 0x11, 0x1F]
     }
@@ -33,5 +35,6 @@ enum BitmapFont {
         "(": [0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02], ")": [0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08],
         "/": [0x01, 0x01, 0x02, 0x04, 0x08, 0x10, 0x10], "?": [0x0E, 0x11, 0x01, 0x02, 0x04, 0, 0x04],
         "'": [0x04, 0x04, 0x08, 0, 0, 0, 0], ",": [0, 0, 0, 0, 0x0C, 0x04, 0x08],
+        "%": [0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03],
     ]
 }
