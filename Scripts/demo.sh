@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: install what vlmnode needs, build it, draw a small scene with
-# FFmpeg, and run zero-shot classification on it with the real CLIP model (fetched from the
-# Hugging Face hub into ~/.cache/huggingface on first use).
+# FFmpeg, and run open-vocabulary detection on it with the real OWL-ViT model
+# (google/owlvit-base-patch32, fetched into ~/.cache/huggingface on first use); the boxes are drawn
+# into out/scene-detections.png.
 #
-#   Scripts/demo.sh                                          # real model (network on first use)
-#   MODEL=Tests/Fixtures/models/clip-tiny-new Scripts/demo.sh   # offline pipeline check (random tiny model)
+#   Scripts/demo.sh                                             # real model (network on first use)
+#   MODEL=Tests/Fixtures/models/owlvit-tiny-new Scripts/demo.sh   # offline pipeline check (random tiny model)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,5 +18,6 @@ ffmpeg -loglevel error -y -f lavfi \
     -frames:v 1 out/scene.png
 echo "scene: out/scene.png (a red square and a blue rectangle on white)"
 
-.build/release/vlmnode classify ${MODEL:+--model "$MODEL"} out/scene.png \
-    "a red square and a blue rectangle" "a photo of a cat" "a bowl of fruit" "a city street at night"
+.build/release/vlmnode detect ${MODEL:+--model "$MODEL"} out/scene.png \
+    "red square" "blue rectangle" "cat" --annotate out/scene-detections.png
+echo "annotated: out/scene-detections.png"
