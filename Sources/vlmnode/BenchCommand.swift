@@ -11,5 +11,6 @@ struct BenchCommand: ParsableCommand {
             BenchDecodeCommand.self,
             BenchLoadCommand.self,
             BenchClipCommand.self,
+            BenchGemmCommand.self,
         ])
 }
