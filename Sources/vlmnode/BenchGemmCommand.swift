@@ -16,7 +16,7 @@ struct BenchGemmCommand: ParsableCommand {
             """)
 
     @Option(help: "Seconds of calls per measurement.") var seconds = 0.25
-    @Option(help: "A CLIP model folder: also report RSS after a forward with packed vs BLAS weights.")
+    @Option(help: "A CLIP model folder: report RSS after forwards with BLAS, then packed weights (instead of the GFLOP/s table, so that its buffers do not blur the figures).")
     var model: String?
 
     /// M x K x N: ViT-B/32 image (50 tokens), 2 texts of 16 tokens, pooled last-layer rows,
@@ -29,6 +29,7 @@ struct BenchGemmCommand: ParsableCommand {
 
     func run() throws {
         BLAS.configure()
+        if let model { return try memory(model) }
         print("vlmnode bench gemm: \(BLAS.threadCount) threads, BLAS threading \(BLAS.threading.rawValue), " +
               "packed kernel \(PackedGEMM.hasSIMDKernel ? "AVX2+FMA" : "portable loop")")
         print("load average before: \(Bench.loadAverage())")
@@ -47,7 +48,6 @@ struct BenchGemmCommand: ParsableCommand {
         print(String(format: "sum of cold medians over the shapes: packed %.2f ms, blas %.2f ms (%.2fx)",
                      totals[0] * 1e3, totals[1] * 1e3, totals[1] / totals[0]))
         print("load average after: \(Bench.loadAverage())")
-        if let model { try memory(model) }
     }
 
     struct Timing { var wall: Double; var cpu: Double }

@@ -84,6 +84,8 @@ public struct Linear: @unchecked Sendable {
             if let b, let pb = p.bias { (b.pointer + row).update(from: pb.pointer, count: pb.count) }
             row += p.outFeatures
         }
+        // The parts' memory-mapped pages are never read again (only the stacked copy is).
+        for p in parts where p.weight.isBorrowed { PackedWeightSlot.pageOut(p.weight) }
         return Linear(weight: w, bias: b)
     }
 }

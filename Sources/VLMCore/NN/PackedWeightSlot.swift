@@ -36,7 +36,7 @@ final class PackedWeightSlot: @unchecked Sendable {
 
     /// MADV_PAGEOUT on the whole pages inside the tensor. Safe for any memory (the kernel keeps the
     /// contents: clean file pages are re-read, anonymous ones would be swapped), only a hint.
-    private static func pageOut(_ t: Tensor) {
+    static func pageOut(_ t: Tensor) {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let start = Int(bitPattern: t.pointer), end = start + t.count * MemoryLayout<Float>.stride
         let first = (start + page - 1) / page * page, last = end / page * page
