@@ -70,7 +70,7 @@ public enum PackedGEMM {
     }
 
     /// `c (m x n, ldc) = (accumulate ? c : 0) + x (m x k, ldx) · Wᵀ + bias`; large products are
-    /// split by output panels over `BLAS.threadCount` threads (the same rule as BLAS's split mode;
+    /// split by output panels over `BLAS.threadCount` threads (the size rule of BLAS's split mode;
     /// OpenBLAS is idle meanwhile, so nothing is oversubscribed).
     public static func gemm(m: Int, x: UnsafePointer<Float>, ldx: Int, weight: PackedWeight,
                             bias: UnsafePointer<Float>?, accumulate: Bool,
@@ -81,9 +81,12 @@ public enum PackedGEMM {
         let packed = UnsafePointer(weight.storage.base)
         let parts = min(BLAS.threadCount, panels)
         if parts > 1, m * n * k >= 1 << 20, n >= 64 * parts {
-            DispatchQueue.concurrentPerform(iterations: parts) { i in
+            // Up to 4 chunks per thread (of >= 4 panels), handed out by GCD as threads free up: on a
+            // shared machine a descheduled thread no longer holds back half of every product.
+            let chunks = max(parts, min(panels / 4, 4 * parts))
+            DispatchQueue.concurrentPerform(iterations: chunks) { i in
                 vlm_gemm_packed(Int32(m), Int32(n), Int32(k), x, Int32(ldx), packed,
-                                Int32(panels * i / parts), Int32(panels * (i + 1) / parts),
+                                Int32(panels * i / chunks), Int32(panels * (i + 1) / chunks),
                                 bias, accumulate ? 1 : 0, c, Int32(ldc))
             }
         } else {
