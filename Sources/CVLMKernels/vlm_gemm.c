@@ -162,14 +162,15 @@ static VLM_AVX2 void gemm_avx2(int m, int n, int k, const float *x, int ldx, con
     }
 }
 
-static int cpu_has_avx2_fma(void) {
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return cached;
+// Detected once before main (a constructor), so concurrent first calls never race on it.
+static int has_avx2_fma;
+
+__attribute__((constructor)) static void detect_cpu(void) {
+    __builtin_cpu_init();
+    has_avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
+
+static int cpu_has_avx2_fma(void) { return has_avx2_fma; }
 #endif
 
 int vlm_gemm_uses_simd(void) {
