@@ -1,5 +1,6 @@
 #include "vlm_gemm.h"
 
+#include <math.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -37,8 +38,10 @@ void vlm_gemm_pack(const float *w, int ldw, int n, int k, float *packed) {
 }
 
 // Reference semantics on the packed layout; the compiler vectorises the NR-wide inner loop.
+static float quick_gelu(float v) { return v / (1.0f + expf(-1.702f * v)); }
+
 static void gemm_portable(int m, int n, int k, const float *x, int ldx, const float *packed,
-                          int q0, int q1, const float *bias, int accumulate, float *c, int ldc) {
+                          int q0, int q1, const float *bias, int accumulate, int act, float *c, int ldc) {
     for (int q = q0; q < q1; q++) {
         const float *panel = packed + (size_t)q * k * NR;
         int cols = n - q * NR < NR ? n - q * NR : NR;
@@ -50,8 +53,10 @@ static void gemm_portable(int m, int n, int k, const float *x, int ldx, const fl
                 for (int j = 0; j < NR; j++) acc[j] += a * panel[(size_t)p * NR + j];
             }
             float *ci = c + (size_t)i * ldc + q * NR;
-            for (int j = 0; j < cols; j++)
-                ci[j] = (accumulate ? ci[j] : 0.0f) + acc[j] + (bias ? bias[q * NR + j] : 0.0f);
+            for (int j = 0; j < cols; j++) {
+                float v = (accumulate ? ci[j] : 0.0f) + acc[j] + (bias ? bias[q * NR + j] : 0.0f);
+                ci[j] = act == VLM_GEMM_QUICK_GELU ? quick_gelu(v) : v;
+            }
         }
     }
 }
@@ -59,13 +64,36 @@ static void gemm_portable(int m, int n, int k, const float *x, int ldx, const fl
 #ifdef VLM_X86
 #define VLM_AVX2 __attribute__((target("avx2,fma")))
 
+// Cephes-style expf on 8 lanes (range-reduced degree-5 polynomial, 2^n built in the exponent
+// bits): ~1e-7 relative error, inputs clamped to the float range.
+static inline __attribute__((always_inline)) VLM_AVX2 __m256 exp8(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+    __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
+    __m256i n = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(n));
+}
+
+static inline __attribute__((always_inline)) VLM_AVX2 __m256 quick_gelu8(__m256 v) {
+    __m256 e = exp8(_mm256_mul_ps(v, _mm256_set1_ps(-1.702f)));
+    return _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+}
+
 // rows x 16 tile of C over kc steps: 2 ymm accumulators per row (12 of 16 registers at 6 rows).
 // `b` is the panel at row k0 (aligned), `a` row 0 of x at column k0. With `load_c` the tile starts
 // from C, and `bias` (16 floats or NULL) is added once. Inlined per constant `rows`, so the row
 // loops unroll and the accumulators stay in registers.
 static inline __attribute__((always_inline)) VLM_AVX2 void
 tile(const int rows, int kc, const float *a, int lda, const float *b, float *c, int ldc,
-     int load_c, const float *bias, const float *next, int next_lines) {
+     int load_c, const float *bias, int act, const float *next, int next_lines) {
     __m256 acc0[MR], acc1[MR];
     for (int r = 0; r < rows; r++) {
         acc0[r] = _mm256_setzero_ps();
@@ -94,20 +122,24 @@ tile(const int rows, int kc, const float *a, int lda, const float *b, float *c, 
             v0 = _mm256_add_ps(v0, _mm256_loadu_ps(cr));
             v1 = _mm256_add_ps(v1, _mm256_loadu_ps(cr + 8));
         }
+        if (act == VLM_GEMM_QUICK_GELU) {
+            v0 = quick_gelu8(v0);
+            v1 = quick_gelu8(v1);
+        }
         _mm256_storeu_ps(cr, v0);
         _mm256_storeu_ps(cr + 8, v1);
     }
 }
 
 static VLM_AVX2 void tile_rows(int rows, int kc, const float *a, int lda, const float *b, float *c,
-                               int ldc, int load_c, const float *bias, const float *next, int next_lines) {
+                               int ldc, int load_c, const float *bias, int act, const float *next, int next_lines) {
     switch (rows) {
-    case 6: tile(6, kc, a, lda, b, c, ldc, load_c, bias, next, next_lines); break;
-    case 5: tile(5, kc, a, lda, b, c, ldc, load_c, bias, next, next_lines); break;
-    case 4: tile(4, kc, a, lda, b, c, ldc, load_c, bias, next, next_lines); break;
-    case 3: tile(3, kc, a, lda, b, c, ldc, load_c, bias, next, next_lines); break;
-    case 2: tile(2, kc, a, lda, b, c, ldc, load_c, bias, next, next_lines); break;
-    default: tile(1, kc, a, lda, b, c, ldc, load_c, bias, next, next_lines); break;
+    case 6: tile(6, kc, a, lda, b, c, ldc, load_c, bias, act, next, next_lines); break;
+    case 5: tile(5, kc, a, lda, b, c, ldc, load_c, bias, act, next, next_lines); break;
+    case 4: tile(4, kc, a, lda, b, c, ldc, load_c, bias, act, next, next_lines); break;
+    case 3: tile(3, kc, a, lda, b, c, ldc, load_c, bias, act, next, next_lines); break;
+    case 2: tile(2, kc, a, lda, b, c, ldc, load_c, bias, act, next, next_lines); break;
+    default: tile(1, kc, a, lda, b, c, ldc, load_c, bias, act, next, next_lines); break;
     }
 }
 
@@ -115,12 +147,13 @@ static VLM_AVX2 void tile_rows(int rows, int kc, const float *a, int lda, const 
 // tiles), M in MC blocks (the x block MC x KC stays in L2 across panels). Partial panels (the
 // last NR block when n % 16 != 0) go through a 16-wide scratch tile so stores never pass n.
 static VLM_AVX2 void gemm_avx2(int m, int n, int k, const float *x, int ldx, const float *packed,
-                               int q0, int q1, const float *bias, int accumulate, float *c, int ldc) {
+                               int q0, int q1, const float *bias, int accumulate, int act, float *c, int ldc) {
     float scratch[MR * NR] __attribute__((aligned(64)));
     float bias_tail[NR] __attribute__((aligned(64)));
     for (int k0 = 0; k0 < k; k0 += KC) {
         int kc = k - k0 < KC ? k - k0 : KC;
         int first = k0 == 0, load_c = !first || accumulate;
+        int act_here = k0 + kc >= k ? act : VLM_GEMM_IDENTITY;  // only on the finished sums
         for (int i0 = 0; i0 < m; i0 += MC) {
             int mc = m - i0 < MC ? m - i0 : MC;
             for (int q = q0; q < q1; q++) {
@@ -148,12 +181,12 @@ static VLM_AVX2 void gemm_avx2(int m, int n, int k, const float *x, int ldx, con
                     const float *a = x + (size_t)i * ldx + k0;
                     float *ct = c + (size_t)i * ldc + q * NR;
                     if (cols == NR) {
-                        tile_rows(rows, kc, a, ldx, b, ct, ldc, load_c, bq, next, next_lines);
+                        tile_rows(rows, kc, a, ldx, b, ct, ldc, load_c, bq, act_here, next, next_lines);
                         continue;
                     }
                     for (int r = 0; r < rows; r++)
                         if (load_c) memcpy(scratch + r * NR, ct + (size_t)r * ldc, (size_t)cols * sizeof(float));
-                    tile_rows(rows, kc, a, ldx, b, scratch, NR, load_c, bq, next, next_lines);
+                    tile_rows(rows, kc, a, ldx, b, scratch, NR, load_c, bq, act_here, next, next_lines);
                     for (int r = 0; r < rows; r++)
                         memcpy(ct + (size_t)r * ldc, scratch + r * NR, (size_t)cols * sizeof(float));
                 }
@@ -183,19 +216,27 @@ int vlm_gemm_uses_simd(void) {
 
 void vlm_gemm_force_portable(int force) { force_portable = force; }
 
-void vlm_gemm_packed(int m, int n, int k, const float *x, int ldx, const float *packed,
-                     int panel_begin, int panel_end, const float *bias, int accumulate,
-                     float *c, int ldc) {
-    if (m <= 0 || panel_end <= panel_begin) return;
-    if (k <= 0) {  // nothing to multiply: the portable loop writes bias (or keeps c)
-        gemm_portable(m, n, k, x, ldx, packed, panel_begin, panel_end, bias, accumulate, c, ldc);
-        return;
-    }
+static void dispatch(int m, int n, int k, const float *x, int ldx, const float *packed,
+                     int q0, int q1, const float *bias, int accumulate, int act, float *c, int ldc) {
+    if (m <= 0 || q1 <= q0) return;
 #ifdef VLM_X86
-    if (vlm_gemm_uses_simd()) {
-        gemm_avx2(m, n, k, x, ldx, packed, panel_begin, panel_end, bias, accumulate, c, ldc);
+    // k == 0 has nothing to multiply: the portable loop writes bias (or keeps c).
+    if (k > 0 && vlm_gemm_uses_simd()) {
+        gemm_avx2(m, n, k, x, ldx, packed, q0, q1, bias, accumulate, act, c, ldc);
         return;
     }
 #endif
-    gemm_portable(m, n, k, x, ldx, packed, panel_begin, panel_end, bias, accumulate, c, ldc);
+    gemm_portable(m, n, k, x, ldx, packed, q0, q1, bias, accumulate, act, c, ldc);
+}
+
+void vlm_gemm_packed(int m, int n, int k, const float *x, int ldx, const float *packed,
+                     int panel_begin, int panel_end, const float *bias, int accumulate,
+                     float *c, int ldc) {
+    dispatch(m, n, k, x, ldx, packed, panel_begin, panel_end, bias, accumulate, VLM_GEMM_IDENTITY, c, ldc);
+}
+
+void vlm_gemm_packed_act(int m, int n, int k, const float *x, int ldx, const float *packed,
+                         int panel_begin, int panel_end, const float *bias, int activation,
+                         float *c, int ldc) {
+    dispatch(m, n, k, x, ldx, packed, panel_begin, panel_end, bias, 0, activation, c, ldc);
 }

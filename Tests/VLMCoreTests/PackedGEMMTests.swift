@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import VLMCore
 
@@ -7,7 +8,8 @@ import Testing
 @Suite(.serialized) struct PackedGEMMTests {
     /// One product on strided buffers: x (m, k; ldx = k + 3), W (n, k; ldw = k + 1), c (m, n; ldc = n + 5).
     /// Returns the largest error divided by its allowance (fp32 rounding of the summed magnitudes).
-    static func worstError(m: Int, n: Int, k: Int, bias: Bool, accumulate: Bool, seed: UInt64) -> Double {
+    static func worstError(m: Int, n: Int, k: Int, bias: Bool, accumulate: Bool, quickGELU: Bool = false,
+                           seed: UInt64) -> Double {
         var rng = TestRNG(seed)
         let ldx = k + 3, ldw = k + 1, ldc = n + 5
         let x = (0 ..< m * ldx).map { _ in rng.next() }
@@ -21,6 +23,7 @@ import Testing
                 c.withUnsafeMutableBufferPointer { cp in
                     PackedGEMM.gemm(m: m, x: xp.baseAddress!, ldx: ldx, weight: packed,
                                     bias: bias ? bp.baseAddress! : nil, accumulate: accumulate,
+                                    activation: quickGELU ? .quickGELU : .identity,
                                     c: cp.baseAddress!, ldc: ldc)
                 }
             }
@@ -42,6 +45,8 @@ import Testing
                 }
                 if bias { sum += Double(b[j]); magnitude += abs(Double(b[j])) }
                 if accumulate { sum += Double(before[i * ldc + j]); magnitude += abs(Double(before[i * ldc + j])) }
+                // quick_gelu's slope stays below 1.13, so the allowance carries over (doubled for exp).
+                if quickGELU { sum /= 1 + Foundation.exp(-1.702 * sum); magnitude *= 2 }
                 worst = max(worst, abs(got - sum) / (4e-7 * (magnitude + 1) * Double(max(k, 8)).squareRoot()))
             }
         }
@@ -60,10 +65,11 @@ import Testing
         PackedGEMM.forcePortableKernel(portable)
         defer { PackedGEMM.forcePortableKernel(false) }
         for (index, s) in Self.shapes.enumerated() {
-            for variant in 0 ..< 4 {
+            // Variants: bit 0 bias, bit 1 accumulate; 4 and 5: quick_gelu fused (without/with bias).
+            for variant in [0, 1, 2, 3, 4, 5] {
                 let e = Self.worstError(m: s.m, n: s.n, k: s.k, bias: variant & 1 != 0, accumulate: variant & 2 != 0,
-                                        seed: UInt64(index * 4 + variant))
-                #expect(e <= 1, "m \(s.m) n \(s.n) k \(s.k) bias \(variant & 1) accumulate \(variant >> 1): error \(e)x allowed")
+                                        quickGELU: variant >= 4, seed: UInt64(index * 8 + variant))
+                #expect(e <= 1, "m \(s.m) n \(s.n) k \(s.k) variant \(variant) (bias 1, accumulate 2, quick_gelu 4): error \(e)x allowed")
             }
         }
     }

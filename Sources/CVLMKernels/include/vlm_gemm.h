@@ -25,6 +25,15 @@ void vlm_gemm_packed(int m, int n, int k, const float *x, int ldx, const float *
                      int panel_begin, int panel_end, const float *bias, int accumulate,
                      float *c, int ldc);
 
+/// Activations the kernel can apply in its final store (after bias; not with accumulate).
+enum { VLM_GEMM_IDENTITY = 0, VLM_GEMM_QUICK_GELU = 1 };
+
+/// `vlm_gemm_packed` without accumulate, then `activation` (VLM_GEMM_QUICK_GELU: v * sigmoid(1.702 v))
+/// applied to each output while it is still in registers.
+void vlm_gemm_packed_act(int m, int n, int k, const float *x, int ldx, const float *packed,
+                         int panel_begin, int panel_end, const float *bias, int activation,
+                         float *c, int ldc);
+
 /// 1 when the AVX2 + FMA micro-kernel runs on this CPU (and is not disabled), else 0 (portable loop).
 int vlm_gemm_uses_simd(void);
 

@@ -37,14 +37,15 @@ public struct Linear: @unchecked Sendable {
                      "Linear(\(inFeatures) -> \(outFeatures)): input \(x.shape), output \(out.shape)")
         precondition(!accumulate || activation == .identity, "Linear: cannot accumulate through an activation")
         if PackedGEMM.shouldUse(m: x.rowCount) {
-            // Bias fused into the kernel's store (into the residual too, with accumulate).
+            // Bias (and quick_gelu) fused into the kernel's store (into the residual too, with accumulate).
             let packed = packedSlot.get(weight)
+            let fused = PackedGEMM.fuses(activation) ? activation : .identity
             Profiler.measure(.gemm) {
                 PackedGEMM.gemm(m: x.rowCount, x: x.pointer, ldx: inFeatures, weight: packed,
                                 bias: bias.map { UnsafePointer($0.pointer) }, accumulate: accumulate,
-                                c: out.pointer, ldc: outFeatures)
+                                activation: fused, c: out.pointer, ldc: outFeatures)
             }
-            if activation != .identity { Profiler.measure(.activation) { Ops.activate(out, activation) } }
+            if activation != fused { Profiler.measure(.activation) { Ops.activate(out, activation) } }
             return
         }
         if accumulate, let bias { Profiler.measure(.elementwise) { Ops.addRow(out, bias) } }

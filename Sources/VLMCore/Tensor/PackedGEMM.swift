@@ -72,29 +72,44 @@ public enum PackedGEMM {
     /// `c (m x n, ldc) = (accumulate ? c : 0) + x (m x k, ldx) · Wᵀ + bias`; large products are
     /// split by output panels over `BLAS.threadCount` threads (the size rule of BLAS's split mode;
     /// OpenBLAS is idle meanwhile, so nothing is oversubscribed).
+    /// `activation` (`identity` or `quickGELU`, see `fuses`) is applied in the kernel's store,
+    /// only without `accumulate`.
     public static func gemm(m: Int, x: UnsafePointer<Float>, ldx: Int, weight: PackedWeight,
-                            bias: UnsafePointer<Float>?, accumulate: Bool,
+                            bias: UnsafePointer<Float>?, accumulate: Bool, activation: Activation = .identity,
                             c: UnsafeMutablePointer<Float>, ldc: Int) {
+        precondition(fuses(activation) && (!accumulate || activation == .identity),
+                     "PackedGEMM: cannot fuse \(activation)\(accumulate ? " with accumulate" : "")")
         guard m > 0 else { return }
+        let act = Int32(activation == .quickGELU ? VLM_GEMM_QUICK_GELU : VLM_GEMM_IDENTITY)
+        func run(_ q0: Int, _ q1: Int) {
+            if act != 0 {
+                vlm_gemm_packed_act(Int32(m), Int32(weight.n), Int32(weight.k), x, Int32(ldx), packed(weight),
+                                    Int32(q0), Int32(q1), bias, act, c, Int32(ldc))
+            } else {
+                vlm_gemm_packed(Int32(m), Int32(weight.n), Int32(weight.k), x, Int32(ldx), packed(weight),
+                                Int32(q0), Int32(q1), bias, accumulate ? 1 : 0, c, Int32(ldc))
+            }
+        }
         let n = weight.n, k = weight.k, panels = weight.panelCount
         if Profiler.isEnabled { Profiler.gemmFlops += 2 * Double(m) * Double(n) * Double(k) }
-        let packed = UnsafePointer(weight.storage.base)
         let parts = min(BLAS.threadCount, panels)
         if parts > 1, m * n * k >= 1 << 20, n >= 64 * parts {
             // Up to 4 chunks per thread (of >= 4 panels), handed out by GCD as threads free up: on a
             // shared machine a descheduled thread no longer holds back half of every product.
             let chunks = max(parts, min(panels / 4, 4 * parts))
             DispatchQueue.concurrentPerform(iterations: chunks) { i in
-                vlm_gemm_packed(Int32(m), Int32(n), Int32(k), x, Int32(ldx), packed,
-                                Int32(panels * i / chunks), Int32(panels * (i + 1) / chunks),
-                                bias, accumulate ? 1 : 0, c, Int32(ldc))
+                run(panels * i / chunks, panels * (i + 1) / chunks)
             }
         } else {
-            vlm_gemm_packed(Int32(m), Int32(n), Int32(k), x, Int32(ldx), packed, 0, Int32(panels),
-                            bias, accumulate ? 1 : 0, c, Int32(ldc))
+            run(0, panels)
         }
         withExtendedLifetime(weight) {}
     }
+
+    /// Whether `gemm` can apply `activation` itself (else run `Ops.activate` afterwards).
+    public static func fuses(_ activation: Activation) -> Bool { activation == .identity || activation == .quickGELU }
+
+    private static func packed(_ w: PackedWeight) -> UnsafePointer<Float> { UnsafePointer(w.storage.base) }
 
     /// Test hook: runs the portable loop even where AVX2/FMA exist (`false` restores detection).
     public static func forcePortableKernel(_ force: Bool) { vlm_gemm_force_portable(force ? 1 : 0) }
