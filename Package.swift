@@ -31,7 +31,10 @@ let package = Package(
         // Libraries, one concern each.
         .target(name: "VLMBus", dependencies: ["CZMQ"]),
         .target(name: "VLMMedia", dependencies: ["CFFmpeg"]),
-        .target(name: "VLMCore", dependencies: ["CBLAS"], swiftSettings: fastMath),
+        .target(name: "VLMCore", dependencies: ["CBLAS", "CVLMKernels"], swiftSettings: fastMath),
+        // Packed-weight AVX2/FMA sgemm (run-time dispatch, portable fallback); -O3 even in debug
+        // builds, like fastMath: the parity tests run whole models through it.
+        .target(name: "CVLMKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "VLMNode", dependencies: ["VLMBus", "VLMCore"]),
         .target(name: "CVLMProcess"),
         .target(name: "VLMLaunch", dependencies: ["VLMNode", "CVLMProcess"]),

@@ -47,6 +47,23 @@ struct BenchClipCommand: ParsableCommand {
         print("threading A/B, image + 2 texts: " + [BLAS.Threading.openblas, .splitColumns].map {
             "\($0.rawValue) \(Bench.ms(ab[$0]!.sorted()[1]))" }.joined(separator: ", "))
 
+        // Packed-weight kernel vs OpenBLAS for the Linear layers (VLMNODE_GEMM), alternated likewise.
+        let chosenGEMM = PackedGEMM.mode
+        var gemmAB: [PackedGEMM.Mode: [Double]] = [:]
+        var gemmCPU: [PackedGEMM.Mode: Double] = [:]
+        for _ in 0 ..< 3 {
+            for mode in [PackedGEMM.Mode.blas, .packed] {
+                PackedGEMM.mode = mode
+                let c0 = Bench.cpuSeconds()
+                gemmAB[mode, default: []].append(try Bench.median(runs: 5) { _ = try model(pixels: pixels, ids: ids) })
+                gemmCPU[mode, default: 0] += (Bench.cpuSeconds() - c0) / 18
+            }
+        }
+        PackedGEMM.mode = chosenGEMM
+        print("Linear GEMM A/B, image + 2 texts (median of 3 medians; CPU time per forward): " + [PackedGEMM.Mode.blas, .packed].map {
+            "\($0.rawValue) \(Bench.ms(gemmAB[$0]!.sorted()[1])) (CPU \(Bench.ms(gemmCPU[$0]!)))" }.joined(separator: ", ")
+            + "; this run uses \(chosenGEMM.rawValue)\(chosenGEMM == .auto ? (PackedGEMM.hasSIMDKernel ? " = packed" : " = blas") : "")")
+
         // Nominal FLOPs of the full forward (what PyTorch computes), and what we actually issue.
         let nominal = Self.flops(config, tokens: 16, texts: 2)
         Profiler.reset(); Profiler.isEnabled = true

@@ -11,6 +11,7 @@ struct BenchCommand: ParsableCommand {
             BenchDecodeCommand.self,
             BenchLoadCommand.self,
             BenchClipCommand.self,
+            BenchGemmCommand.self,
             BenchOwlViTCommand.self,
             BenchXCLIPCommand.self,
             BenchClipSegCommand.self,

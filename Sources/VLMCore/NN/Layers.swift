@@ -1,11 +1,17 @@
 /// Linear and LayerNorm: the two parameterised layers every block is made of.
 
-/// `y = x Wᵀ + b` with HF's (out, in) weight layout, used as-is by sgemm (transposed operand, no copy).
+/// `y = x Wᵀ + b` with HF's (out, in) weight layout. The GEMM runs on a copy of the weight packed
+/// for `PackedGEMM` at first use (see `PackedGEMM.shouldUse`), or with `VLMNODE_GEMM=blas` on the
+/// weight as-is through sgemm (transposed operand, no copy).
 public struct Linear: @unchecked Sendable {
     /// (out, in).
     public let weight: Tensor
     /// (out) or nil.
     public let bias: Tensor?
+    private let packedSlot = PackedWeightSlot()
+
+    /// Bytes of the packed weight copy (0 until a forward has used the packed path).
+    public var packedBytes: Int { packedSlot.packedBytes }
 
     public var inFeatures: Int { weight.shape[1] }
     public var outFeatures: Int { weight.shape[0] }
@@ -30,6 +36,18 @@ public struct Linear: @unchecked Sendable {
         precondition(x.lastDim == inFeatures && out.lastDim == outFeatures && x.rowCount == out.rowCount,
                      "Linear(\(inFeatures) -> \(outFeatures)): input \(x.shape), output \(out.shape)")
         precondition(!accumulate || activation == .identity, "Linear: cannot accumulate through an activation")
+        if PackedGEMM.shouldUse(m: x.rowCount) {
+            // Bias (and quick_gelu) fused into the kernel's store (into the residual too, with accumulate).
+            let packed = packedSlot.get(weight)
+            let fused = PackedGEMM.fuses(activation) ? activation : .identity
+            Profiler.measure(.gemm) {
+                PackedGEMM.gemm(m: x.rowCount, x: x.pointer, ldx: inFeatures, weight: packed,
+                                bias: bias.map { UnsafePointer($0.pointer) }, accumulate: accumulate,
+                                activation: fused, c: out.pointer, ldc: outFeatures)
+            }
+            if activation != fused { Profiler.measure(.activation) { Ops.activate(out, activation) } }
+            return
+        }
         if accumulate, let bias { Profiler.measure(.elementwise) { Ops.addRow(out, bias) } }
         Profiler.measure(.gemm) {
             BLAS.sgemm(transB: true, m: x.rowCount, n: outFeatures, k: inFeatures, a: x.pointer, lda: inFeatures,
@@ -67,6 +85,8 @@ public struct Linear: @unchecked Sendable {
             if let b, let pb = p.bias { (b.pointer + row).update(from: pb.pointer, count: pb.count) }
             row += p.outFeatures
         }
+        // The parts' memory-mapped pages are never read again (only the stacked copy is).
+        for p in parts where p.weight.isBorrowed { PackedWeightSlot.pageOut(p.weight) }
         return Linear(weight: w, bias: b)
     }
 }
