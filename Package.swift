@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "VideoTextTests", dependencies: ["VideoText", "TestSupport"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding", "TestSupport"]),
         // End-to-end tests that run the built `vlmnode` binary.
-        .testTarget(name: "CLITests", dependencies: ["vlmnode", "VLMBus", "VLMRecord", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["vlmnode", "VLMBus", "VLMRecord", "VLMNode", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import VLMBus
+import VLMNode
 import VLMRecord
 
 /// `vlmnode record`: subscribe to topics and write every wire message to MCAP.
@@ -39,17 +40,35 @@ struct RecordCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if all {
-            throw ValidationError("--all needs the launcher's topic registry, which vlmnode does not have yet; "
-                                  + "name the topics with --connect ENDPOINT --topic T")
+        if all, !(endpoints.isEmpty && topics.isEmpty) {
+            throw ValidationError("--all records every topic of the running launch: drop --connect and --topic")
         }
-        if endpoints.isEmpty { throw ValidationError("give at least one --connect ENDPOINT") }
-        if topics.isEmpty { throw ValidationError("give at least one --topic T") }
+        if !all, topics.isEmpty { throw ValidationError("give --topic T (with --connect ENDPOINT, or a topic of a running launch) or --all") }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be > 0 seconds, got \(duration)") }
         if let maxSize, parseByteSize(maxSize) == nil { throw ValidationError("--max-size must be a size like 500M or 2G, got '\(maxSize)'") }
         if MCAPCompression(displayName: compression) == nil { throw ValidationError("--compression must be zstd, lz4 or none, got '\(compression)'") }
         if MCAPCompression(displayName: frameCompression) == nil {
             throw ValidationError("--frame-compression must be none, zstd or lz4, got '\(frameCompression)'")
+        }
+    }
+
+    /// Where to subscribe: the endpoints and topics given, the named topics looked up in the running
+    /// launch (`GraphRegistry`), or with --all every topic a node of the running launch publishes.
+    func sources() throws -> (endpoints: [String], topics: [String]) {
+        if all {
+            guard let graph = GraphRegistry.current() else {
+                throw CLIError("--all: the launcher registry in \(GraphRegistry.directory().path) lists no running launch")
+            }
+            let published = graph.topics.filter { $0.publisher != nil && $0.endpoint != nil }
+            guard !published.isEmpty else { throw CLIError("--all: launch \(graph.launchID) publishes no topics") }
+            return (Array(Set(published.compactMap(\.endpoint))).sorted(), published.map(\.name))
+        }
+        if !endpoints.isEmpty { return (endpoints, topics) }
+        do {
+            let found = try topics.map { try GraphRegistry.resolve(topic: $0) }
+            return (Array(Set(found.compactMap(\.endpoint))).sorted(), topics)
+        } catch let error as NodeWiringError {
+            throw CLIError(error.description)
         }
     }
 
@@ -61,6 +80,7 @@ struct RecordCommand: ParsableCommand {
         let stop = StopSignal()
         do {
             // Queue QoS: a recorder wants every message; ~2 s of 30 fps frames may wait in the bus.
+            let (endpoints, topics) = try sources()
             let subscriber = try Subscriber(connect: endpoints, topics: topics, qos: .queue(capacity: 64))
             let recorder = try Recorder(options: options)
             let queue = RecordingQueue(capacityBytes: 1 << 30)

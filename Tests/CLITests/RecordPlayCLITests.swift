@@ -160,7 +160,8 @@ import VLMRecord
 
     @Test func recordAndPlayRejectBadInput() throws {
         let dir = try makeTemporaryDirectory("vlmrec")
-        let all = try VLMNodeBinary.run(["record", "-o", dir.appendingPathComponent("a.mcap").path, "--all"])
+        let all = try VLMNodeBinary.run(["record", "-o", dir.appendingPathComponent("a.mcap").path, "--all"],
+                                        environment: ["VLMNODE_RUNTIME_DIR": dir.path])
         #expect(all.status != 0 && all.stderr.contains("registry"))
         let fixture = Fixtures.url("mcap/python_writer.mcap").path
         let unknown = try VLMNodeBinary.run(["play", fixture, "--bind", Self.endpoint(dir, "p"), "--topics", "/nope"])
