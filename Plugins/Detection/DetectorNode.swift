@@ -1,5 +1,6 @@
 import Foundation
 import VLMBus
+import VLMNode
 import VLMCore
 
 /// The detector node: newest frame in (latest wins), OWL-ViT, `vlm/Detections` out.
@@ -94,7 +95,7 @@ public final class DetectorNode {
         guard let queries else { return }
         while let message = queries.receive(timeout: 0) {
             guard message.topic == configuration.queriesTopic else { continue }
-            guard let text = Self.text(of: message) else {
+            guard let text = NodeMessages.text(of: message) else {
                 log("ignored a message on \(message.topic): no \"text\" field and no UTF-8 blob")
                 continue
             }
@@ -115,7 +116,7 @@ public final class DetectorNode {
             throw InputError("frame pixels do not match \(info.width)x\(info.height) step \(info.step)")
         }
         let start = BusClock.monotonicNs()
-        let image = try Self.rgbImage(info, blob)
+        let image = try NodeMessages.rgbImage(info, blob)
         let (found, set) = try detector.detect(image, options: configuration.options)
         let inferenceMs = Double(BusClock.monotonicNs() - start) / 1e6
         let counters = frames.stats.topics[configuration.framesTopic] ?? TopicCounters()
@@ -144,38 +145,8 @@ public final class DetectorNode {
     /// Receive-side counters of the frames input (received, gaps, overwritten).
     public var frameStats: TopicCounters { frames.stats.topics[configuration.framesTopic] ?? TopicCounters() }
 
-    /// The query text of a `vlm/Text` message: its `text` field, else its first blob as UTF-8.
-    static func text(of message: BusMessage) -> String? {
-        if let text = message.header.fields["text"]?.stringValue { return text }
-        if let blob = message.blobs.first { return String(bytes: blob.bytes, encoding: .utf8) }
-        return nil
-    }
-
     /// "red cup, blue bowl" -> ["red cup", "blue bowl"] (empty items dropped).
     public static func splitQueries(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
-    }
-
-    /// A frame's pixels (rgb8, bgr8 or gray8, rows `step` bytes apart) as packed RGB.
-    static func rgbImage(_ info: FrameInfo, _ blob: Blob) throws -> RGBImage {
-        guard let encoding = info.pixelEncoding else { throw InputError("unsupported frame encoding \(info.encoding)") }
-        let (w, h, bpp) = (info.width, info.height, encoding.bytesPerPixel)
-        var rgb = [UInt8](repeating: 0, count: w * h * 3)
-        blob.withUnsafeBytes { src in
-            rgb.withUnsafeMutableBufferPointer { dst in
-                for y in 0 ..< h {
-                    let row = y * info.step
-                    for x in 0 ..< w {
-                        let s = row + x * bpp, d = (y * w + x) * 3
-                        switch encoding {
-                        case .rgb8: dst[d] = src[s]; dst[d + 1] = src[s + 1]; dst[d + 2] = src[s + 2]
-                        case .bgr8: dst[d] = src[s + 2]; dst[d + 1] = src[s + 1]; dst[d + 2] = src[s]
-                        case .gray8: dst[d] = src[s]; dst[d + 1] = src[s]; dst[d + 2] = src[s]
-                        }
-                    }
-                }
-            }
-        }
-        return RGBImage(width: w, height: h, pixels: rgb)
+        NodeMessages.commaList(text)
     }
 }

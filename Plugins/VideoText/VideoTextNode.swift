@@ -1,5 +1,6 @@
 import Foundation
 import VLMBus
+import VLMNode
 import VLMCore
 
 /// The video-text node: frames in, X-CLIP over a rolling window, `vlm/VideoScores` per window and
@@ -110,7 +111,7 @@ public final class VideoTextNode {
         guard let promptsInput else { return }
         while let message = promptsInput.receive(timeout: 0) {
             guard message.topic == configuration.promptsTopic else { continue }
-            guard let text = Self.text(of: message) else {
+            guard let text = NodeMessages.text(of: message) else {
                 log("ignored a message on \(message.topic): no \"text\" field and no UTF-8 blob")
                 continue
             }
@@ -135,7 +136,7 @@ public final class VideoTextNode {
         let stamp = message.header.stampNs
         if let last = lastScoredNs, stamp < last { lastScoredNs = nil }  // source restarted
         guard window.wants(stampNs: stamp) else { return }
-        window.append(.init(stampNs: stamp, seq: message.header.seq, pixels: scorer.processor(try FrameImage.rgb(info, blob))))
+        window.append(.init(stampNs: stamp, seq: message.header.seq, pixels: scorer.processor(try NodeMessages.rgbImage(info, blob))))
         guard window.isFull, lastScoredNs.map({ stamp - $0 >= Int64(configuration.stride * 1e9) - window.sampleStrideNs / 2 }) ?? true else {
             return
         }
@@ -187,42 +188,8 @@ public final class VideoTextNode {
         }
     }
 
-    /// The text of a `vlm/Text` message: its `text` field, else its first blob as UTF-8.
-    static func text(of message: BusMessage) -> String? {
-        if let text = message.header.fields["text"]?.stringValue { return text }
-        if let blob = message.blobs.first { return String(bytes: blob.bytes, encoding: .utf8) }
-        return nil
-    }
-
     /// "person jumping, person sitting" -> ["person jumping", "person sitting"] (empty items dropped).
     public static func splitPrompts(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
-    }
-}
-
-/// Frame pixels off the bus as an `RGBImage`.
-enum FrameImage {
-    /// rgb8, bgr8 or gray8 rows `step` bytes apart -> packed RGB.
-    static func rgb(_ info: FrameInfo, _ blob: Blob) throws -> RGBImage {
-        guard let encoding = info.pixelEncoding else { throw InputError("unsupported frame encoding \(info.encoding)") }
-        let (w, h, bpp) = (info.width, info.height, encoding.bytesPerPixel)
-        var rgb = [UInt8](repeating: 0, count: w * h * 3)
-        blob.withUnsafeBytes { src in
-            rgb.withUnsafeMutableBufferPointer { dst in
-                for y in 0 ..< h {
-                    let row = y * info.step
-                    if encoding == .rgb8 {
-                        for i in 0 ..< w * 3 { dst[y * w * 3 + i] = src[row + i] }
-                        continue
-                    }
-                    for x in 0 ..< w {
-                        let s = row + x * bpp, d = (y * w + x) * 3
-                        if encoding == .bgr8 { (dst[d], dst[d + 1], dst[d + 2]) = (src[s + 2], src[s + 1], src[s]) }
-                        else { (dst[d], dst[d + 1], dst[d + 2]) = (src[s], src[s], src[s]) }
-                    }
-                }
-            }
-        }
-        return RGBImage(width: w, height: h, pixels: rgb)
+        NodeMessages.commaList(text)
     }
 }

@@ -1,6 +1,7 @@
 import Detection
 import Foundation
 import VLMBus
+import VLMNode
 import VLMCore
 
 /// The grounding node: language commands in (`vlm/Text`), newest frame in (latest wins),
@@ -101,7 +102,7 @@ public final class GroundingNode {
         guard let commands else { return }
         while let message = commands.receive(timeout: 0) {
             guard message.topic == configuration.commandsTopic else { continue }
-            guard let text = DetectorNode.textOf(message) else {
+            guard let text = NodeMessages.text(of: message) else {
                 log("ignored a message on \(message.topic): no \"text\" field and no UTF-8 blob")
                 continue
             }
@@ -122,7 +123,7 @@ public final class GroundingNode {
             throw InputError("frame pixels do not match \(info.width)x\(info.height) step \(info.step)")
         }
         let start = BusClock.monotonicNs()
-        let image = try DetectorNode.rgbImageOf(info, blob)
+        let image = try NodeMessages.rgbImage(info, blob)
         let result = try pipeline.ground(intent, in: image)
         var fields = try JSONDecoder().decode([String: JSONValue].self, from: Data(result.jsonString().utf8))
         let counters = frames.stats.topics[configuration.framesTopic] ?? TopicCounters()
