@@ -7,28 +7,6 @@ import VLMBus
 /// -> subscribers in this test: every result comes from the newest frame (never a backlog), the
 /// skipped frames are reported, and a query change takes effect on the next result.
 @Suite(.serialized) struct DetectNodeTests {
-    final class Running {
-        let processes: [Process]
-        let dir: URL
-        init(_ processes: [Process], dir: URL) { self.processes = processes; self.dir = dir }
-        deinit {
-            for p in processes where p.isRunning { p.interrupt() }
-            for p in processes { p.waitUntilExit() }
-            try? FileManager.default.removeItem(at: dir)
-        }
-    }
-
-    static func start(_ args: [String], log: URL) throws -> Process {
-        let p = Process()
-        p.executableURL = VLMNodeBinary.url
-        p.arguments = args
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        p.standardOutput = try FileHandle(forWritingTo: log)
-        p.standardError = p.standardOutput
-        try p.run()
-        return p
-    }
-
     func result(_ sub: Subscriber, timeout: Double = 20) throws -> MessageHeader {
         let message = try #require(sub.receive(timeout: timeout), "no detections within \(timeout) s")
         #expect(message.header.type == "vlm/Detections")
@@ -40,12 +18,12 @@ import VLMBus
         let cam = "ipc://\(dir.path)/cam.sock", det = "ipc://\(dir.path)/det.sock", queries = "ipc://\(dir.path)/q.sock"
         // The controller binds; the node connects to it (the launch case: a publisher in the graph).
         let control = try Publisher(bind: queries, qos: .queue(capacity: 10))
-        let source = try Self.start(["source", "lavfi:testsrc=size=320x240:rate=30", "--bind", cam], log: dir.appendingPathComponent("source.log"))
-        let node = try Self.start(["node", "detect", "--input", cam, "--queries", "a red disc, a blue bar",
+        let source = try VLMNodeBinary.start(["source", "lavfi:testsrc=size=320x240:rate=30", "--bind", cam], log: dir.appendingPathComponent("source.log"))
+        let node = try VLMNodeBinary.start(["node", "detect", "--input", cam, "--queries", "a red disc, a blue bar",
                                    "--model", Fixtures.url("models/owlvit-tiny-old").path, "--bind", det,
                                    "--queries-endpoint", queries, "--max-rate", "5", "--threshold", "0"],
                                   log: dir.appendingPathComponent("node.log"))
-        let running = Running([node, source], dir: dir)
+        let running = RunningProcesses([node, source], dir: dir)
         defer { withExtendedLifetime(running) {} }
         Thread.sleep(forTimeInterval: 0.5)
         let frames = try Subscriber(connect: cam, topic: "/camera/image", qos: .latest)
@@ -104,12 +82,12 @@ import VLMBus
     func pythonControllerChangesQueriesAndPrintsBestBoxes() throws {
         let dir = try makeTemporaryDirectory("detect-controller")
         let cam = "ipc://\(dir.path)/cam.sock", det = "ipc://\(dir.path)/det.sock", queries = "ipc://\(dir.path)/q.sock"
-        let source = try Self.start(["source", "lavfi:testsrc=size=320x240:rate=30", "--bind", cam], log: dir.appendingPathComponent("source.log"))
-        let node = try Self.start(["node", "detect", "--input", cam, "--queries", "a red disc, a blue bar",
+        let source = try VLMNodeBinary.start(["source", "lavfi:testsrc=size=320x240:rate=30", "--bind", cam], log: dir.appendingPathComponent("source.log"))
+        let node = try VLMNodeBinary.start(["node", "detect", "--input", cam, "--queries", "a red disc, a blue bar",
                                    "--model", Fixtures.url("models/owlvit-tiny-new").path, "--bind", det,
                                    "--queries-endpoint", queries, "--queries-bind", "--max-rate", "10"],
                                   log: dir.appendingPathComponent("node.log"))
-        let running = Running([node, source], dir: dir)
+        let running = RunningProcesses([node, source], dir: dir)
         defer { withExtendedLifetime(running) {} }
         Thread.sleep(forTimeInterval: 1)   // the node binds its queries input
         let client = try runProcess(URL(fileURLWithPath: "/usr/bin/env"),

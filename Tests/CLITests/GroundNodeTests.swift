@@ -28,12 +28,12 @@ import VLMBus
         let dir = try makeTemporaryDirectory("ground-node")
         let cam = "ipc://\(dir.path)/cam.sock", out = "ipc://\(dir.path)/g.sock", cmd = "ipc://\(dir.path)/cmd.sock"
         let control = try Publisher(bind: cmd, qos: .queue(capacity: 10))
-        let source = try DetectNodeTests.start(["source", "lavfi:testsrc=size=320x240:rate=30", "--bind", cam],
+        let source = try VLMNodeBinary.start(["source", "lavfi:testsrc=size=320x240:rate=30", "--bind", cam],
                                                log: dir.appendingPathComponent("source.log"))
-        let node = try DetectNodeTests.start(["node", "ground", "--input", cam, "--bind", out, "--commands-endpoint", cmd,
+        let node = try VLMNodeBinary.start(["node", "ground", "--input", cam, "--bind", out, "--commands-endpoint", cmd,
                                               "--max-rate", "5", "--threshold", "0"] + Self.models,
                                              log: dir.appendingPathComponent("node.log"))
-        let running = DetectNodeTests.Running([node, source], dir: dir)
+        let running = RunningProcesses([node, source], dir: dir)
         defer { withExtendedLifetime(running) {} }
         let sub = try Subscriber(connect: out, topic: "/grounding", qos: .queue(capacity: 100))
         let nodeLog = { (try? String(contentsOf: dir.appendingPathComponent("node.log"), encoding: .utf8)) ?? "" }
@@ -67,12 +67,12 @@ import VLMBus
     func pythonControllerPrintsPickAndPlace() throws {
         let dir = try makeTemporaryDirectory("ground-controller")
         let cam = "ipc://\(dir.path)/cam.sock", out = "ipc://\(dir.path)/g.sock", cmd = "ipc://\(dir.path)/cmd.sock"
-        let source = try DetectNodeTests.start(["source", "lavfi:testsrc=size=320x240:rate=30", "--bind", cam],
+        let source = try VLMNodeBinary.start(["source", "lavfi:testsrc=size=320x240:rate=30", "--bind", cam],
                                                log: dir.appendingPathComponent("source.log"))
-        let node = try DetectNodeTests.start(["node", "ground", "--input", cam, "--bind", out, "--commands-endpoint", cmd,
+        let node = try VLMNodeBinary.start(["node", "ground", "--input", cam, "--bind", out, "--commands-endpoint", cmd,
                                               "--commands-bind", "--max-rate", "10", "--threshold", "0"] + Self.models,
                                              log: dir.appendingPathComponent("node.log"))
-        let running = DetectNodeTests.Running([node, source], dir: dir)
+        let running = RunningProcesses([node, source], dir: dir)
         defer { withExtendedLifetime(running) {} }
         Thread.sleep(forTimeInterval: 1)
         let client = try runProcess(URL(fileURLWithPath: "/usr/bin/env"),

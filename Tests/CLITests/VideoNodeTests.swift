@@ -9,28 +9,6 @@ import VLMBus
 @Suite(.serialized) struct VideoNodeTests {
     static let model = Fixtures.url("models/xclip-tiny-bin").path
 
-    final class Running {
-        let processes: [Process]
-        let dir: URL
-        init(_ processes: [Process], dir: URL) { self.processes = processes; self.dir = dir }
-        deinit {
-            for p in processes where p.isRunning { p.interrupt() }
-            for p in processes { p.waitUntilExit() }
-            try? FileManager.default.removeItem(at: dir)
-        }
-    }
-
-    static func start(_ args: [String], log: URL) throws -> Process {
-        let p = Process()
-        p.executableURL = VLMNodeBinary.url
-        p.arguments = args
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        p.standardOutput = try FileHandle(forWritingTo: log)
-        p.standardError = p.standardOutput
-        try p.run()
-        return p
-    }
-
     static func next(_ sub: Subscriber, _ type: String, timeout: Double = 20) throws -> MessageHeader {
         let message = try #require(sub.receive(timeout: timeout), "no \(type) within \(timeout) s")
         #expect(message.header.type == type)
@@ -50,13 +28,13 @@ import VLMBus
         let cam = "ipc://\(dir.path)/cam.sock", out = "ipc://\(dir.path)/scores.sock", prompts = "ipc://\(dir.path)/p.sock"
         // The controller binds; the node connects to it (the launch case: a publisher in the graph).
         let control = try Publisher(bind: prompts, qos: .queue(capacity: 10))
-        let source = try Self.start(["source", "lavfi:testsrc=size=96x64:rate=10", "--bind", cam], log: dir.appendingPathComponent("source.log"))
+        let source = try VLMNodeBinary.start(["source", "lavfi:testsrc=size=96x64:rate=10", "--bind", cam], log: dir.appendingPathComponent("source.log"))
         // Threshold 0: every prompt starts an event on the first window, exactly once (hysteresis).
-        let node = try Self.start(["node", "video", "--input", cam, "--prompts", "a red disc, a blue bar", "--model", Self.model,
+        let node = try VLMNodeBinary.start(["node", "video", "--input", cam, "--prompts", "a red disc, a blue bar", "--model", Self.model,
                                    "--bind", out, "--window", "1", "--stride", "0.5", "--threshold", "0",
                                    "--prompts-endpoint", prompts],
                                   log: dir.appendingPathComponent("node.log"))
-        let running = Running([node, source], dir: dir)
+        let running = RunningProcesses([node, source], dir: dir)
         defer { withExtendedLifetime(running) {} }
         let scores = try Subscriber(connect: out, topic: "/video/scores", qos: .queue(capacity: 100))
         let events = try Subscriber(connect: out, topic: "/video/events", qos: .queue(capacity: 100))
@@ -113,9 +91,9 @@ import VLMBus
           </group>
         </launch>
         """.write(to: launch, atomically: true, encoding: .utf8)
-        let launcher = try Self.start(["launch", launch.path, "--log-dir", dir.appendingPathComponent("logs").path],
+        let launcher = try VLMNodeBinary.start(["launch", launch.path, "--log-dir", dir.appendingPathComponent("logs").path],
                                       log: dir.appendingPathComponent("launch.log"))
-        let running = Running([launcher], dir: dir)
+        let running = RunningProcesses([launcher], dir: dir)
         defer { withExtendedLifetime(running) {} }
         let scores = try Subscriber(connect: "ipc://\(dir.path)/scores.sock", topic: "/watch/video/scores", qos: .queue(capacity: 100))
         let h = try Self.next(scores, "vlm/VideoScores", timeout: 30)

@@ -80,3 +80,36 @@ public func makeTemporaryDirectory(_ label: String = "vlmnode-test") throws -> U
     return dir
 }
 
+
+extension VLMNodeBinary {
+    /// Starts `vlmnode args…` in the background with stdout and stderr going to `log`.
+    public static func start(_ args: [String], log: URL, environment: [String: String]? = nil) throws -> Process {
+        let p = Process()
+        p.executableURL = url
+        p.arguments = args
+        if let environment {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        p.standardOutput = try FileHandle(forWritingTo: log)
+        p.standardError = p.standardOutput
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+}
+
+/// Background processes a test started: interrupted, reaped, and their folder removed when the test
+/// lets go of this object, even when an expectation failed halfway.
+public final class RunningProcesses {
+    public let processes: [Process]
+    public let dir: URL
+
+    public init(_ processes: [Process], dir: URL) { (self.processes, self.dir) = (processes, dir) }
+
+    deinit {
+        for p in processes where p.isRunning { p.interrupt() }
+        for p in processes { p.waitUntilExit() }
+        try? FileManager.default.removeItem(at: dir)
+    }
+}
