@@ -31,3 +31,23 @@ public struct ModelArchitecture: Sendable, Equatable {
         }
     }
 }
+
+/// Reading a model's config.json: every model configuration's `load` starts here.
+public enum ModelConfigFile {
+    /// `config.json` of a model folder, or `url` itself when it names a file; and its bytes.
+    public static func read(_ url: URL) throws -> (file: URL, data: Data) {
+        var isDir: ObjCBool = false
+        let file = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) && isDir.boolValue
+            ? url.appendingPathComponent("config.json") : url
+        do { return (file, try Data(contentsOf: file)) } catch {
+            throw InputError("cannot read \(file.path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Decodes `data` (read from `file`) as `T`; a failure names the file and what it should have been.
+    public static func decode<T: Decodable>(_ type: T.Type, _ data: Data, file: URL, expected: String) throws -> T {
+        do { return try JSONDecoder().decode(T.self, from: data) } catch {
+            throw InputError("\(file.path) is not \(expected) config: \(error)")
+        }
+    }
+}

@@ -123,17 +123,7 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
 
     /// Reads `config.json` from a model folder (or the file itself).
     public static func load(_ url: URL) throws -> CLIPConfiguration {
-        var file = url
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
-            file = url.appendingPathComponent("config.json")
-        }
-        let data: Data
-        do { data = try Data(contentsOf: file) } catch {
-            throw InputError("cannot read \(file.path): \(error.localizedDescription)")
-        }
-        do { return try JSONDecoder().decode(CLIPConfiguration.self, from: data) } catch {
-            throw InputError("\(file.path) is not a CLIP config: \(error)")
-        }
+        let (file, data) = try ModelConfigFile.read(url)
+        return try ModelConfigFile.decode(CLIPConfiguration.self, data, file: file, expected: "a CLIP")
     }
 }

@@ -93,19 +93,8 @@ public struct CLIPSegConfiguration: Codable, Sendable, Equatable {
 
     /// Reads `config.json` from a model folder (or the file itself).
     public static func load(_ url: URL) throws -> CLIPSegConfiguration {
-        var file = url
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
-            file = url.appendingPathComponent("config.json")
-        }
-        let data: Data
-        do { data = try Data(contentsOf: file) } catch {
-            throw InputError("cannot read \(file.path): \(error.localizedDescription)")
-        }
-        let config: CLIPSegConfiguration
-        do { config = try JSONDecoder().decode(CLIPSegConfiguration.self, from: data) } catch {
-            throw InputError("\(file.path) is not a CLIPSeg config: \(error)")
-        }
+        let (file, data) = try ModelConfigFile.read(url)
+        let config = try ModelConfigFile.decode(CLIPSegConfiguration.self, data, file: file, expected: "a CLIPSeg")
         guard config.modelType == "clipseg" else {
             throw InputError("\(file.path) describes a '\(config.modelType)' model, not CLIPSeg (model_type \"clipseg\")")
         }

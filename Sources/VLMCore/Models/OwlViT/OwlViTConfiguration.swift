@@ -63,15 +63,7 @@ public struct OwlViTConfiguration: Codable, Sendable, Equatable {
     /// Reads `config.json` from a model folder (or the file itself). A config of another model
     /// (CLIP, OWLv2, …) is refused with an error naming the architecture it describes.
     public static func load(_ url: URL) throws -> OwlViTConfiguration {
-        var file = url
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
-            file = url.appendingPathComponent("config.json")
-        }
-        let data: Data
-        do { data = try Data(contentsOf: file) } catch {
-            throw InputError("cannot read \(file.path): \(error.localizedDescription)")
-        }
+        let (file, data) = try ModelConfigFile.read(url)
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw InputError("\(file.path) is not a JSON object")
         }

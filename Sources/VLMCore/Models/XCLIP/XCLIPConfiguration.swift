@@ -143,17 +143,7 @@ public struct XCLIPConfiguration: Codable, Sendable, Equatable {
 
     /// Reads `config.json` from a model folder (or the file itself).
     public static func load(_ url: URL) throws -> XCLIPConfiguration {
-        var file = url
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
-            file = url.appendingPathComponent("config.json")
-        }
-        let data: Data
-        do { data = try Data(contentsOf: file) } catch {
-            throw InputError("cannot read \(file.path): \(error.localizedDescription)")
-        }
-        do { return try JSONDecoder().decode(XCLIPConfiguration.self, from: data) } catch {
-            throw InputError("\(file.path) is not an X-CLIP config: \(error)")
-        }
+        let (file, data) = try ModelConfigFile.read(url)
+        return try ModelConfigFile.decode(XCLIPConfiguration.self, data, file: file, expected: "an X-CLIP")
     }
 }
