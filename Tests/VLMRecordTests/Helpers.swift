@@ -89,17 +89,3 @@ func corrupt(_ path: String, at offset: Int) throws {
     try data.write(to: URL(fileURLWithPath: path))
 }
 
-/// Checks replay interval errors (ms). Target: p95 < 2 ms, on a machine with a free core. When the
-/// load average exceeds the core count (other builds running), a runnable thread can wait many ms
-/// for a CPU, which no sleep strategy fixes: then only gross pacing faults are checked (p50 < 5 ms,
-/// p95 < 50 ms) and the message says so. The exact schedule is tested with a virtual clock.
-func timingVerdict(_ errors: [Double]) -> (ok: Bool, message: String) {
-    let s = errors.sorted()
-    let p50 = s[s.count / 2], p95 = s[min(s.count - 1, Int(Double(s.count) * 0.95))]
-    var loads = [Double](repeating: 0, count: 3)
-    let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
-    let loaded = getloadavg(&loads, 3) == 3 && loads[0] > cores
-    let figures = String(format: "p50 %.3f ms, p95 %.3f ms", p50, p95)
-    if !loaded { return (p95 < 2.0, figures + " (target p95 < 2 ms)") }
-    return (p50 < 5.0 && p95 < 50.0, figures + String(format: " (load average %.1f > %d cores: only gross faults checked, p50 < 5 ms, p95 < 50 ms)", loads[0], Int(cores)))
-}
