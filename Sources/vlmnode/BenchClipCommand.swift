@@ -34,18 +34,7 @@ struct BenchClipCommand: ParsableCommand {
         let cpuPerForward = (Bench.cpuSeconds() - cpu0) / Double(runs + 1)
         print("image: \(Bench.ms(image))   2 texts: \(Bench.ms(text))   image + 2 texts: \(Bench.ms(total))  (median of \(runs)); CPU time per forward \(Bench.ms(cpuPerForward)) (all threads)")
 
-        // Both threading strategies, alternated so that background load hits them alike.
-        let chosen = BLAS.threading
-        var ab: [BLAS.Threading: [Double]] = [:]
-        for _ in 0 ..< 3 {
-            for mode in [BLAS.Threading.openblas, .splitColumns] {
-                BLAS.threading = mode
-                ab[mode, default: []].append(try Bench.median(runs: 3) { _ = try model(pixels: pixels, ids: ids) })
-            }
-        }
-        BLAS.threading = chosen
-        print("threading A/B, image + 2 texts: " + [BLAS.Threading.openblas, .splitColumns].map {
-            "\($0.rawValue) \(Bench.ms(ab[$0]!.sorted()[1]))" }.joined(separator: ", "))
+        try Bench.threadingAB("image + 2 texts", runs: 3) { _ = try model(pixels: pixels, ids: ids) }
 
         // Packed-weight kernel vs OpenBLAS for the Linear layers (VLMNODE_GEMM), alternated likewise.
         let chosenGEMM = PackedGEMM.mode
@@ -73,14 +62,7 @@ struct BenchClipCommand: ParsableCommand {
 
         let shapes: [(Int, Int, Int)] = [(50, 768, 2304), (50, 768, 3072), (50, 3072, 768), (32, 512, 1536),
                                          (32, 512, 2048), (577, 768, 2304), (577, 768, 3072), (1024, 1024, 1024)]
-        var peak = 0.0, modelPeak = 0.0
-        print("cblas_sgemm x · Wᵀ (\(threads) threads, \(BLAS.threading.rawValue)), M x K x N:")
-        for (m, k, n) in shapes {
-            let g = Bench.sgemmGFLOPs(m: m, k: k, n: n)
-            peak = max(peak, g)
-            if m <= 50 { modelPeak = max(modelPeak, g) }
-            print(String(format: "  %4dx%4dx%4d  %6.1f GFLOP/s", m, k, n, g))
-        }
+        let (peak, modelPeak) = Bench.sgemmTable(shapes) { $0 <= 50 }
         let achieved = issued / total * 1e-9
         print(String(format: "GEMM FLOPs issued per forward: %.2f GFLOP (nominal full forward %.2f GFLOP)", issued * 1e-9, nominal * 1e-9))
         print(String(format: "achieved: %.1f GFLOP/s issued (%.1f nominal-equivalent) = %.0f%% of the best sgemm above (%.1f), %.0f%% of the best at the model's own shapes (%.1f)",
@@ -89,7 +71,7 @@ struct BenchClipCommand: ParsableCommand {
         print("per-op profile (one profiled forward, \(Bench.ms(profiled))):")
         Bench.printProfile(total: profiled)
         if let python {
-            try compare(python: python, threads: threads) {
+            try compare(python: python) {
                 // Re-measured right after the reference ran, so both sides saw similar background load.
                 let after = try Bench.median(runs: runs) { _ = try model(pixels: pixels, ids: ids) }
                 print("vlmnode image + 2 texts: \(Bench.ms(total)) before, \(Bench.ms(after)) right after the reference (the ratios use this one)")
@@ -112,20 +94,8 @@ struct BenchClipCommand: ParsableCommand {
             + 2 * Double(v.hiddenSize + texts * c.textConfig.hiddenSize) * Double(c.projectionDim)
     }
 
-    private func compare(python: String, threads: Int, remeasure: () throws -> Double) throws {
-        print("running \(referenceScript) with \(python) (\(threads) threads)…")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [referenceScript, String(threads)]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0, let line = String(data: data, encoding: .utf8)?.split(separator: "\n").last,
-              let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            throw ValidationError("\(referenceScript) failed (exit \(p.terminationStatus))")
-        }
+    private func compare(python: String, remeasure: () throws -> Double) throws {
+        let json = try Bench.runReference(python: python, script: referenceScript)
         let total = try remeasure()
         if let torch = json["torch_total_s"] as? Double {
             let ti = json["torch_image_s"] as? Double ?? .nan, tt = json["torch_text_s"] as? Double ?? .nan

@@ -52,13 +52,8 @@ struct BenchClipSegCommand: ParsableCommand {
         t = Bench.now(); _ = try model(pixels: one, ids: ids); let profiled = Bench.now() - t
         Profiler.isEnabled = false
         let issued = Profiler.gemmFlops
-        var peak = 0.0
-        print("cblas_sgemm x · Wᵀ (\(BLAS.threadCount) threads), M x K x N:")
-        for (m, k, n) in [(grid * grid + 1, 768, 2304), (grid * grid + 1, 768, 3072), (grid * grid + 1, 3072, 768), (1024, 1024, 1024)] {
-            let g = Bench.sgemmGFLOPs(m: m, k: k, n: n)
-            peak = max(peak, g)
-            print(String(format: "  %4dx%4dx%4d  %6.1f GFLOP/s", m, k, n, g))
-        }
+        let tokens = grid * grid + 1
+        let peak = Bench.sgemmTable([(tokens, 768, 2304), (tokens, 768, 3072), (tokens, 3072, 768), (1024, 1024, 1024)]).peak
         let achieved = issued / shared * 1e-9
         print(String(format: "GEMM FLOPs issued per forward (1 shared image): %.2f GFLOP; transformers' forward (2 images, all %d layers): %.2f GFLOP",
                      issued * 1e-9, v.numHiddenLayers, nominal * 1e-9))
@@ -90,19 +85,9 @@ struct BenchClipSegCommand: ParsableCommand {
     }
 
     private func compare(python: String, shared: Double, batched: Double) throws {
-        print("running \(referenceScript) with \(python)…")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [referenceScript, String(BLAS.threadCount)]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0, let line = String(data: data, encoding: .utf8)?.split(separator: "\n").last,
-              let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let torch = json[anchorConfig ? "torch_anchor_s" : "torch_rd64_s"] as? Double else {
-            throw ValidationError("\(referenceScript) failed (exit \(p.terminationStatus))")
+        let json = try Bench.runReference(python: python, script: referenceScript)
+        guard let torch = json[anchorConfig ? "torch_anchor_s" : "torch_rd64_s"] as? Double else {
+            throw CLIError("\(referenceScript) printed no PyTorch time")
         }
         print(String(format: "PyTorch eager, same architecture, 2 images + 2 prompts: %@: vlmnode is %.2fx faster (shared image), %.2fx (2 images)",
                      Bench.ms(torch), torch / shared, torch / batched))

@@ -73,13 +73,7 @@ struct BenchOwlViTCommand: ParsableCommand {
         let issued = Profiler.gemmFlops
 
         let shapes: [(Int, Int, Int)] = [(577, 768, 2304), (577, 768, 3072), (577, 3072, 768), (577, 768, 768), (1024, 1024, 1024)]
-        var peak = 0.0
-        print("cblas_sgemm x · Wᵀ (\(threads) threads, \(BLAS.threading.rawValue)), M x K x N:")
-        for (m, k, n) in shapes {
-            let g = Bench.sgemmGFLOPs(m: m, k: k, n: n)
-            peak = max(peak, g)
-            print(String(format: "  %4dx%4dx%4d  %6.1f GFLOP/s", m, k, n, g))
-        }
+        let peak = Bench.sgemmTable(shapes).peak
         let nominal = Self.imageFlops(config)
         let achieved = issued / frame * 1e-9
         print(String(format: "GEMM FLOPs per frame: %.1f GFLOP issued (nominal image pass + heads %.1f GFLOP)", issued * 1e-9, nominal * 1e-9))

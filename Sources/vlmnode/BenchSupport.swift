@@ -77,3 +77,54 @@ extension Bench {
                      gelu, erfGelu, ln, sm))
     }
 }
+
+extension Bench {
+    /// Times `body` (median of `runs`) under both GEMM threading strategies, alternated three times so
+    /// background load hits them alike, and prints one line "threading A/B, LABEL: openblas …, split …".
+    static func threadingAB(_ label: String, runs: Int, _ body: () throws -> Void) rethrows {
+        let chosen = BLAS.threading, modes = [BLAS.Threading.openblas, .splitColumns]
+        var times: [BLAS.Threading: [Double]] = [:]
+        defer { BLAS.threading = chosen }
+        for _ in 0 ..< 3 {
+            for mode in modes {
+                BLAS.threading = mode
+                times[mode, default: []].append(try median(runs: runs, body))
+            }
+        }
+        print("threading A/B, \(label): " + modes.map { "\($0.rawValue) \(ms(times[$0]!.sorted()[1]))" }.joined(separator: ", "))
+    }
+
+    /// cblas_sgemm GFLOP/s on each M x K x N shape, printed as a table: the best overall and the best
+    /// among the shapes the model itself runs (`isModelShape` of M).
+    static func sgemmTable(_ shapes: [(Int, Int, Int)], isModelShape: (Int) -> Bool = { _ in true })
+        -> (peak: Double, modelPeak: Double) {
+        var peak = 0.0, modelPeak = 0.0
+        print("cblas_sgemm x · Wᵀ (\(BLAS.threadCount) threads, \(BLAS.threading.rawValue)), M x K x N:")
+        for (m, k, n) in shapes {
+            let g = sgemmGFLOPs(m: m, k: k, n: n)
+            peak = max(peak, g)
+            if isModelShape(m) { modelPeak = max(modelPeak, g) }
+            print(String(format: "  %4dx%4dx%4d  %6.1f GFLOP/s", m, k, n, g))
+        }
+        return (peak, modelPeak)
+    }
+
+    /// Runs a dev-time reference script (`PYTHON SCRIPT THREADS`, PyTorch/ONNX Runtime) and returns the
+    /// JSON object it prints on its last stdout line.
+    static func runReference(python: String, script: String) throws -> [String: Any] {
+        print("running \(script) with \(python) (\(BLAS.threadCount) threads)…")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [script, String(BLAS.threadCount)]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0, let line = String(data: data, encoding: .utf8)?.split(separator: "\n").last,
+              let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw CLIError("\(script) failed (exit \(p.terminationStatus))")
+        }
+        return json
+    }
+}

@@ -42,18 +42,9 @@ struct BenchXCLIPCommand: ParsableCommand {
         print(String(format: "reference (2 threads, this machine kind): PyTorch eager 694 ms, ONNX Runtime 424 ms per full forward -> vlmnode full forward %.2fx PyTorch, %.2fx ONNX Runtime; window with cached text %.2fx ONNX Runtime",
                      0.694 / full, 0.424 / full, 0.424 / window))
 
-        // Both GEMM threading strategies, alternated so that background load hits them alike.
-        let chosen = BLAS.threading
-        var ab: [BLAS.Threading: [Double]] = [:]
-        for _ in 0 ..< 3 {
-            for mode in [BLAS.Threading.openblas, .splitColumns] {
-                BLAS.threading = mode
-                ab[mode, default: []].append(try Bench.median(runs: 2) { _ = model.logits(video: try model.videoFeatures(pixels), text: text) })
-            }
+        try Bench.threadingAB("window with cached text", runs: 2) {
+            _ = model.logits(video: try model.videoFeatures(pixels), text: text)
         }
-        BLAS.threading = chosen
-        print("threading A/B, window with cached text: " + [BLAS.Threading.openblas, .splitColumns].map {
-            "\($0.rawValue) \(Bench.ms(ab[$0]!.sorted()[1]))" }.joined(separator: ", "))
 
         let nominal = Self.flops(config, frames: frames)
         Profiler.reset(); Profiler.isEnabled = true
@@ -63,14 +54,7 @@ struct BenchXCLIPCommand: ParsableCommand {
 
         let shapes: [(Int, Int, Int)] = [(408, 768, 2304), (408, 768, 3072), (408, 3072, 768), (408, 768, 768),
                                          (577, 768, 2304), (1024, 1024, 1024)]
-        var peak = 0.0, modelPeak = 0.0
-        print("cblas_sgemm x · Wᵀ (\(threads) threads, \(BLAS.threading.rawValue)), M x K x N:")
-        for (m, k, n) in shapes {
-            let g = Bench.sgemmGFLOPs(m: m, k: k, n: n)
-            peak = max(peak, g)
-            if m == 408 { modelPeak = max(modelPeak, g) }
-            print(String(format: "  %4dx%4dx%4d  %6.1f GFLOP/s", m, k, n, g))
-        }
+        let (peak, modelPeak) = Bench.sgemmTable(shapes) { $0 == 408 }
         let achieved = issued / window * 1e-9
         print(String(format: "GEMM FLOPs issued per window: %.2f GFLOP (nominal video side %.2f GFLOP)", issued * 1e-9, nominal * 1e-9))
         print(String(format: "achieved: %.1f GFLOP/s issued = %.0f%% of the best sgemm above (%.1f), %.0f%% of the best at the model's own shapes (%.1f)",
@@ -78,7 +62,7 @@ struct BenchXCLIPCommand: ParsableCommand {
         print("per-op profile (one profiled window, \(Bench.ms(profiled))):")
         Bench.printProfile(total: profiled)
         if let python {
-            try compare(python: python, threads: threads) {
+            try compare(python: python) {
                 // Re-measured right after the reference ran, so both sides saw similar background load.
                 let after = try Bench.median(runs: runs) { _ = try model(pixels: pixels, ids: ids) }
                 print("vlmnode full forward: \(Bench.ms(full)) before, \(Bench.ms(after)) right after the reference (the ratios use this one)")
@@ -88,20 +72,8 @@ struct BenchXCLIPCommand: ParsableCommand {
         print("load average after: \(Bench.loadAverage())")
     }
 
-    private func compare(python: String, threads: Int, remeasure: () throws -> Double) throws {
-        print("running \(referenceScript) with \(python) (\(threads) threads)…")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [referenceScript, String(threads)]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0, let line = String(data: data, encoding: .utf8)?.split(separator: "\n").last,
-              let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            throw CLIError("\(referenceScript) failed (exit \(p.terminationStatus))")
-        }
+    private func compare(python: String, remeasure: () throws -> Double) throws {
+        let json = try Bench.runReference(python: python, script: referenceScript)
         let total = try remeasure()
         if let torch = json["torch_total_s"] as? Double {
             print(String(format: "PyTorch eager: 8 frames + 2 texts %@: vlmnode is %.2fx faster", Bench.ms(torch), torch / total))
