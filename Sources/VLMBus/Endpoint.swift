@@ -15,15 +15,27 @@ public enum Endpoint {
     }
 
     /// Checks `endpoint` before binding: a known transport, a loopback host for tcp unless
-    /// `allowRemote`, and no live listener on an ipc path (libzmq would silently unlink it and
-    /// steal the endpoint). Returns the endpoint with `:0` spelled as libzmq's wildcard `:*`.
+    /// `allowRemote`, and an ipc path that holds nothing but (at most) a stale socket of this user:
+    /// libzmq unlinks whatever is at the path before binding, so a regular file, directory, symlink
+    /// or live socket there would be destroyed or stolen. Abstract ipc names (`ipc://@name`) have no
+    /// file permissions (any local user can connect), so they need `allowRemote` too. Returns the
+    /// endpoint as libzmq must see it: `:0` spelled `:*`, `localhost` as `127.0.0.1`.
     public static func validateForBind(_ endpoint: String, allowRemote: Bool) throws -> String {
         if endpoint.hasPrefix("inproc://") { return endpoint }
         if endpoint.hasPrefix("ipc://") {
             let path = String(endpoint.dropFirst("ipc://".count))
             guard !path.isEmpty else { throw BindRefusal(endpoint: endpoint, reason: "empty ipc path") }
-            if path != "*", !path.hasPrefix("@"), ipcPathHasListener(path) {
-                throw ZMQError(code: EADDRINUSE, operation: "bind", subject: endpoint)
+            if path.hasPrefix("@") && !allowRemote {
+                throw BindRefusal(endpoint: endpoint,
+                                  reason: "abstract socket names have no file permissions (any local user could connect); use an ipc:// path (only the API's allowRemote permits them)")
+            }
+            if path != "*", !path.hasPrefix("@") {
+                switch ipcPathState(path) {
+                case .absent, .staleSocket: break
+                case .liveSocket: throw ZMQError(code: EADDRINUSE, operation: "bind", subject: endpoint)
+                case .refused(let what):
+                    throw BindRefusal(endpoint: endpoint, reason: "\(path) \(what); binding would delete it (remove it yourself or pick another path)")
+                }
             }
             return endpoint
         }
@@ -34,7 +46,7 @@ public enum Endpoint {
         guard let colon = rest.lastIndex(of: ":") else {
             throw BindRefusal(endpoint: endpoint, reason: "tcp endpoint needs HOST:PORT")
         }
-        let host = String(rest[..<colon])
+        var host = String(rest[..<colon])
         var port = String(rest[rest.index(after: colon)...])
         if port == "0" { port = "*" }
         guard port == "*" || (UInt16(port) != nil) else {
@@ -44,7 +56,41 @@ public enum Endpoint {
             throw BindRefusal(endpoint: endpoint,
                               reason: "\(host) is not a loopback address; binding beyond this host must be allowed explicitly")
         }
+        // libzmq binds interfaces and addresses, not host names: `localhost` would fail with ENODEV.
+        if host == "localhost" { host = "127.0.0.1" }
         return "tcp://\(host):\(port)"
+    }
+
+    /// What an ipc path holds, judged by `lstat` (a symlink is never followed).
+    enum IPCPathState: Equatable {
+        case absent
+        /// A socket of this user that nobody listens on: left by a process that died; safe to replace.
+        case staleSocket
+        case liveSocket
+        /// Anything else: why it must not be replaced.
+        case refused(String)
+    }
+
+    static func ipcPathState(_ path: String) -> IPCPathState {
+        var st = stat()
+        guard lstat(path, &st) == 0 else {
+            return errno == ENOENT ? .absent : .refused("cannot be examined (\(String(cString: strerror(errno))))")
+        }
+        switch st.st_mode & S_IFMT {
+        case S_IFSOCK:
+            if ipcPathHasListener(path) { return .liveSocket }
+            return st.st_uid == getuid() ? .staleSocket : .refused("is a socket of another user")
+        case S_IFREG: return .refused("is an existing file")
+        case S_IFDIR: return .refused("is a directory")
+        case S_IFLNK: return .refused("is a symbolic link")
+        default: return .refused("exists and is not a socket")
+        }
+    }
+
+    /// True when the tcp endpoint names an IPv6 address (`tcp://[::1]:5555`): libzmq needs
+    /// ZMQ_IPV6 on the socket for it.
+    static func needsIPv6(_ endpoint: String) -> Bool {
+        endpoint.hasPrefix("tcp://[") || endpoint.hasPrefix("tcp://::")
     }
 
     /// Checks a connect endpoint's transport (no host restriction: connecting out is the user's call).

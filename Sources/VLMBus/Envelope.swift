@@ -7,6 +7,7 @@ public enum EnvelopeError: Error, Sendable, Equatable, CustomStringConvertible {
     case badField(String, String)
     case unsupportedVersion(Int64)
     case blobSizeMismatch(String)
+    case tooLarge(String)
 
     public var description: String {
         switch self {
@@ -17,6 +18,7 @@ public enum EnvelopeError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badField(let key, let why): return "header field \"\(key)\": \(why)"
         case .unsupportedVersion(let v): return "protocol version \(v) is not supported (this side speaks v\(MessageHeader.protocolVersion))"
         case .blobSizeMismatch(let why): return "blob sizes do not add up: \(why)"
+        case .tooLarge(let why): return "message too large: \(why)"
         }
     }
 }
@@ -60,10 +62,22 @@ enum Envelope {
     }
 
     /// Checks a received multipart message; the blobs keep referencing libzmq's buffers.
-    static func decode(_ parts: [ZMQMessage]) throws(EnvelopeError) -> BusMessage {
+    /// `limits` caps the header and every message type but `vlm/Frame` (whose size the frame
+    /// fields fix); libzmq already capped each part at `maxMessageBytes`.
+    static func decode(_ parts: [ZMQMessage], limits: BusLimits = .current) throws(EnvelopeError) -> BusMessage {
         guard parts.count >= 2 else { throw .wrongPartCount(parts.count, expected: "at least 2 (topic, header)") }
+        guard parts[0].count <= 4096 else { throw .tooLarge("topic of \(parts[0].count) bytes (limit 4096)") }
         guard let topic = String(validating: parts[0].bytes, as: UTF8.self) else { throw .badTopic }
+        guard parts[1].count <= limits.maxHeaderBytes else {
+            throw .tooLarge("header of \(parts[1].count) bytes (limit \(limits.maxHeaderBytes), VLMBUS_MAX_HEADER_BYTES)")
+        }
         let header = try MessageHeader(json: parts[1].bytes)
+        if header.type != FrameInfo.messageType {
+            let total = parts.reduce(0) { $0 &+ $1.count }
+            guard total <= limits.maxDataMessageBytes else {
+                throw .tooLarge("\(header.type) of \(total) bytes (limit \(limits.maxDataMessageBytes), VLMBUS_MAX_DATA_BYTES)")
+            }
+        }
         let blobs = parts.dropFirst(2).map { Blob(message: $0) }
         if let sizes = header.blobSizes {
             guard sizes.count == blobs.count else {

@@ -7,7 +7,8 @@ public struct PublisherStats: Sendable, Equatable {
     public var published: [String: UInt64] = [:]
     /// Subscription requests seen (one per subscriber and topic prefix).
     public var subscriptions: Int = 0
-    /// Subscribers that have sent a stats report (VLMBus subscribers do, every half second).
+    /// Subscribers that have sent a stats report (VLMBus subscribers do, every half second) and
+    /// were heard from recently (at most `BusLimits.maxReporters`).
     public var reportingSubscribers: Int = 0
     /// Messages of this publisher's topics that reporting subscribers never handed to their
     /// reader: lost at a high-water mark (seen as sequence gaps) or overwritten by newer ones.
@@ -32,8 +33,8 @@ public final class Publisher: @unchecked Sendable {
     private let lock = NSLock()
     private let socket: ZMQSocket
     private var state = PublisherStats()
-    /// Latest cumulative report per subscriber id and topic: the dropped count.
-    private var reports: [String: [String: UInt64]] = [:]
+    /// Latest cumulative report per subscriber id and topic (bounded and expiring).
+    private var reports = ReporterTable(limits: .current)
 
     /// Binds `endpoint` (default: loopback TCP, free port).
     /// - Parameters:
@@ -55,6 +56,8 @@ public final class Publisher: @unchecked Sendable {
         let socket = try ZMQSocket(try context ?? ZMQContext(), type: ZMQ_XPUB)
         try socket.set(ZMQ_SNDHWM, qos.highWaterMark, name: "ZMQ_SNDHWM")
         try socket.set(ZMQ_LINGER, lingerMs, name: "ZMQ_LINGER")
+        // Upstream carries only subscriptions and small stats reports: a peer sending more is cut off.
+        try socket.set(ZMQ_MAXMSGSIZE, int64: Int64(BusLimits.current.maxHeaderBytes), name: "ZMQ_MAXMSGSIZE")
         // Verbose: every subscriber's subscription is passed up, not only the first per prefix.
         try socket.set(ZMQ_XPUB_VERBOSE, 1, name: "ZMQ_XPUB_VERBOSE")
         if blockWhenFull { try socket.set(ZMQ_XPUB_NODROP, 1, name: "ZMQ_XPUB_NODROP") }
@@ -93,14 +96,10 @@ public final class Publisher: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         drainUpstream()
+        reports.expire(nowNs: BusClock.monotonicNs())
         var s = state
         s.reportingSubscribers = reports.count
-        for (_, topics) in reports {
-            for (topic, dropped) in topics where s.published[topic] != nil {
-                // Reports come from the network: wrapping adds, so a hostile count cannot trap.
-                s.droppedForSlowPeers[topic, default: 0] &+= dropped
-            }
-        }
+        s.droppedForSlowPeers = reports.droppedPerTopic
         return s
     }
 
@@ -128,7 +127,7 @@ public final class Publisher: @unchecked Sendable {
             if first == 1 {
                 state.subscriptions += 1
             } else if first == UInt8(ascii: "{"), let report = SubscriberReport(json: bytes) {
-                reports[report.subscriber] = report.dropped
+                reports.record(report, published: state.published, nowNs: BusClock.monotonicNs())
             }
         }
     }

@@ -14,22 +14,28 @@ public final class Subscriber: @unchecked Sendable {
     private let core: SubscriberCore
 
     /// Connects to `endpoints` and subscribes to each prefix in `topics` (`""`: everything).
+    /// `limits`: what a peer may send (message sizes, topics); `BusLimits.current` by default.
     public convenience init(connect endpoints: [String], topics: [String] = [""], qos: QoS = .latest,
-                            context: ZMQContext = .shared) throws {
+                            context: ZMQContext = .shared, limits: BusLimits = .current) throws {
         guard !endpoints.isEmpty else { throw ZMQError(code: EINVAL, operation: "connect", subject: "(no endpoint given)") }
-        try self.init(endpoints: endpoints, bind: false, allowRemote: false, topics: topics, qos: qos, context: context)
+        try self.init(endpoints: endpoints, bind: false, allowRemote: false, topics: topics, qos: qos, context: context,
+                      limits: limits)
     }
 
     /// Binds `endpoint` and lets publishers connect to it (an input fed from outside a launch:
     /// wiring `"bind": true`). `endpoint` is the bound address with wildcards resolved.
     public convenience init(bind endpoint: String, topics: [String] = [""], qos: QoS = .latest,
-                            allowRemote: Bool = false, context: ZMQContext = .shared) throws {
-        try self.init(endpoints: [endpoint], bind: true, allowRemote: allowRemote, topics: topics, qos: qos, context: context)
+                            allowRemote: Bool = false, context: ZMQContext = .shared, limits: BusLimits = .current) throws {
+        try self.init(endpoints: [endpoint], bind: true, allowRemote: allowRemote, topics: topics, qos: qos, context: context,
+                      limits: limits)
     }
 
-    private init(endpoints: [String], bind: Bool, allowRemote: Bool, topics: [String], qos: QoS, context: ZMQContext) throws {
+    private init(endpoints: [String], bind: Bool, allowRemote: Bool, topics: [String], qos: QoS, context: ZMQContext,
+                 limits: BusLimits) throws {
         let socket = try ZMQSocket(context, type: ZMQ_XSUB)
         try socket.set(ZMQ_LINGER, 0, name: "ZMQ_LINGER")
+        // A part over the cap drops the connection before libzmq allocates it (the peer reconnects).
+        try socket.set(ZMQ_MAXMSGSIZE, int64: limits.zmqMaxMessageSize, name: "ZMQ_MAXMSGSIZE")
         let hwm: Int32 = { if case .queue(let n) = qos { return Int32(clamping: min(max(n, 16), 1000)) } else { return 4 } }()
         try socket.set(ZMQ_RCVHWM, hwm, name: "ZMQ_RCVHWM")
         try socket.set(ZMQ_RCVTIMEO, SubscriberCore.pollMs, name: "ZMQ_RCVTIMEO")
@@ -50,7 +56,7 @@ public final class Subscriber: @unchecked Sendable {
             self.endpoints = endpoints
         }
         self.qos = qos
-        core = SubscriberCore(qos: qos)
+        core = SubscriberCore(qos: qos, limits: limits)
         core.start(socket: socket)
     }
 
@@ -86,7 +92,12 @@ final class SubscriberCore: @unchecked Sendable {
     private var running = false
     let id = String(UInt64.random(in: 0 ... .max), radix: 16)
 
-    init(qos: QoS) { pending = PendingMessages(qos: qos) }
+    private let limits: BusLimits
+
+    init(qos: QoS, limits: BusLimits = .current) {
+        pending = PendingMessages(qos: qos)
+        self.limits = limits
+    }
 
     func start(socket: ZMQSocket) {
         running = true
@@ -130,7 +141,7 @@ final class SubscriberCore: @unchecked Sendable {
 
     private func accept(_ parts: [ZMQMessage]) {
         let decoded: Result<BusMessage, EnvelopeError>
-        do { decoded = .success(try Envelope.decode(parts)) } catch { decoded = .failure(error) }
+        do { decoded = .success(try Envelope.decode(parts, limits: limits)) } catch { decoded = .failure(error) }
         condition.lock()
         defer { condition.unlock() }
         changedSinceReport = true
@@ -139,13 +150,17 @@ final class SubscriberCore: @unchecked Sendable {
             counters.malformed += 1
             counters.lastMalformedReason = error.description
         case .success(let message):
+            guard counters.topics[message.topic] != nil || counters.topics.count < limits.maxTopics else {
+                // Each topic costs a pending slot and counters: a peer inventing topics gets nothing.
+                counters.excessTopicMessages += 1
+                return
+            }
             var c = counters.topics[message.topic] ?? TopicCounters()
             c.received += 1
-            let seq = message.header.seq
-            // A jump beyond a million is taken as a different or restarted publisher, not loss
-            // (and wrapping adds keep a hostile seq from trapping).
-            if let last = lastSeq[message.topic], seq > last, seq - last <= 1 << 20 { c.gaps &+= seq - last - 1 }
-            lastSeq[message.topic] = seq
+            if let last = lastSeq[message.topic] {
+                c.countSequence(from: last, to: message.header.seq, maxGap: limits.maxSeqGap)
+            }
+            lastSeq[message.topic] = message.header.seq
             counters.topics[message.topic] = c
             if let displaced = pending.push(message) {
                 counters.topics[displaced, default: TopicCounters()].overwritten += 1

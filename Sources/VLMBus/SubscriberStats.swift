@@ -3,8 +3,12 @@ public struct TopicCounters: Sendable, Equatable {
     /// Valid messages that arrived.
     public var received: UInt64 = 0
     /// Messages missing between consecutive `seq` values: dropped upstream (publisher high-water
-    /// mark) or in transit. A `seq` that goes backwards is taken as a publisher restart, not a gap.
+    /// mark) or in transit. A `seq` that goes backwards or jumps further than
+    /// `BusLimits.maxSeqGap` is a publisher restart, not a gap, so one message adds at most that.
     public var gaps: UInt64 = 0
+    /// Times the `seq` went backwards or jumped beyond `BusLimits.maxSeqGap` (a restarted or
+    /// different publisher, or a peer sending junk).
+    public var restarts: UInt64 = 0
     /// Messages that arrived but were replaced by newer ones (`QoS.latest`) or evicted from a
     /// full queue (`QoS.queue`) before the reader took them.
     public var overwritten: UInt64 = 0
@@ -12,7 +16,17 @@ public struct TopicCounters: Sendable, Equatable {
     public init() {}
 
     /// Everything published that the reader did not get.
-    public var dropped: UInt64 { gaps + overwritten }
+    public var dropped: UInt64 { gaps &+ overwritten }
+
+    /// Counts the step from `last` to `seq` on one topic: a forward jump of up to `maxGap` adds the
+    /// messages skipped; a repeat adds nothing; anything else is a restart.
+    mutating func countSequence(from last: UInt64, to seq: UInt64, maxGap: UInt64) {
+        if seq > last, seq - last <= maxGap {
+            gaps += seq - last - 1
+        } else if seq != last {
+            restarts += 1
+        }
+    }
 }
 
 /// A subscriber's counters.
@@ -26,9 +40,11 @@ public struct SubscriberStats: Sendable, Equatable {
     public var receiveError: String?
     /// Messages the reader has taken with `receive`.
     public var delivered: UInt64 = 0
+    /// Messages skipped because they came on a topic beyond `BusLimits.maxTopics`.
+    public var excessTopicMessages: UInt64 = 0
 
     public var received: UInt64 { topics.values.reduce(0) { $0 + $1.received } }
-    public var dropped: UInt64 { topics.values.reduce(0) { $0 + $1.dropped } }
+    public var dropped: UInt64 { topics.values.reduce(0) { $0 &+ $1.dropped } }
     public var overwritten: UInt64 { topics.values.reduce(0) { $0 + $1.overwritten } }
     public var gaps: UInt64 { topics.values.reduce(0) { $0 + $1.gaps } }
 }

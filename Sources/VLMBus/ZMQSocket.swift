@@ -26,6 +26,11 @@ final class ZMQSocket {
                            "set \(name)")
     }
 
+    func set(_ option: Int32, int64 value: Int64, name: String) throws {
+        var v = value
+        try ZMQError.check(zmq_setsockopt(handle, option, &v, MemoryLayout<Int64>.size), "set \(name)")
+    }
+
     func set(_ option: Int32, bytes: [UInt8], name: String) throws {
         try bytes.withUnsafeBytes {
             try ZMQError.check(zmq_setsockopt(handle, option, $0.baseAddress, $0.count), "set \(name)")
@@ -48,10 +53,12 @@ final class ZMQSocket {
     }
 
     func bind(_ endpoint: String) throws {
+        if Endpoint.needsIPv6(endpoint) { try set(ZMQ_IPV6, 1, name: "ZMQ_IPV6") }
         try ZMQError.check(zmq_bind(handle, endpoint), "bind", subject: endpoint)
     }
 
     func connect(_ endpoint: String) throws {
+        if Endpoint.needsIPv6(endpoint) { try set(ZMQ_IPV6, 1, name: "ZMQ_IPV6") }
         try ZMQError.check(zmq_connect(handle, endpoint), "connect", subject: endpoint)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import VLMBus
 import VLMNode
 
 /// Stage 3: checks the expanded launch as a graph and wires it. Collects every problem (unknown node
@@ -30,6 +31,8 @@ public struct GraphBuilder {
         var seen: [String: SourceLocation] = [:]
         var publishers: [String: PortUse] = [:]
         var subscribers: [PortUse] = []
+        // Exec nodes bind with their own code; built-in nodes refuse non-loopback tcp at run time.
+        let execNodes = Set(description.nodes.filter { $0.type == NodeTypeRegistry.execType }.map(\.fullName))
 
         for desc in description.nodes {
             let name = desc.fullName
@@ -72,7 +75,7 @@ public struct GraphBuilder {
         var endpointOwner: [String: String] = [:]
         for (topic, use) in publishers.sorted(by: { $0.key < $1.key }) {
             let endpoint = use.pinnedEndpoint ?? "ipc://\(socketDirectory)/\(Self.socketName(topic))"
-            if let problem = Self.checkEndpoint(endpoint) {
+            if let problem = Self.checkEndpoint(endpoint, builtIn: !execNodes.contains(use.node)) {
                 errors.append(LaunchError("node '\(use.node)': output '\(use.role)': \(problem)", at: use.location))
                 continue
             }
@@ -109,7 +112,7 @@ public struct GraphBuilder {
                     continue
                 }
                 let endpoint = use.pinnedEndpoint ?? "ipc://\(socketDirectory)/\(Self.socketName(topic))"
-                if let problem = Self.checkEndpoint(endpoint) {
+                if let problem = Self.checkEndpoint(endpoint, builtIn: !execNodes.contains(use.node)) {
                     errors.append(LaunchError("node '\(use.node)': input '\(use.role)': \(problem)", at: use.location))
                     continue
                 }
@@ -280,24 +283,36 @@ public struct GraphBuilder {
         return (body.isEmpty ? "root" : body) + ".sock"
     }
 
-    /// A reason the endpoint cannot be used, or nil.
-    static func checkEndpoint(_ endpoint: String) -> String? {
+    /// A reason the endpoint cannot be bound, or nil. `builtIn`: the binding node is one of ours,
+    /// which binds loopback tcp only (`Endpoint.validateForBind`), so `--check` says so up front.
+    static func checkEndpoint(_ endpoint: String, builtIn: Bool) -> String? {
         if endpoint.hasPrefix("ipc://") {
             let path = endpoint.dropFirst(6)
             // sun_path holds 108 bytes including the terminating NUL.
             if path.utf8.count > 107 {
                 return "ipc path is \(path.utf8.count) bytes, over the 107-byte socket limit (set VLMNODE_RUNTIME_DIR to a shorter directory): \(endpoint)"
             }
-            return path.isEmpty ? "ipc endpoint has no path" : nil
-        }
-        if endpoint.hasPrefix("tcp://") {
+            if path.isEmpty { return "ipc endpoint has no path" }
+        } else if endpoint.hasPrefix("tcp://") {
             let rest = endpoint.dropFirst(6)
             guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]),
                   (1...65535).contains(port), colon > rest.startIndex else {
                 return "tcp endpoint needs host:port, got \(endpoint)"
             }
-            return nil
+            if !builtIn { return nil }
+            let host = String(rest[..<colon])
+            if !Endpoint.isLoopback(host) {
+                return "built-in nodes bind loopback addresses only, and \(host) is not one (\(endpoint))"
+            }
+        } else {
+            return "endpoint must be ipc://PATH or tcp://HOST:PORT, got \(endpoint)"
         }
-        return "endpoint must be ipc://PATH or tcp://HOST:PORT, got \(endpoint)"
+        // The same checks a bind makes (a file at an ipc path, abstract names, non-loopback hosts).
+        do { _ = try Endpoint.validateForBind(endpoint, allowRemote: false) } catch let refusal as Endpoint.BindRefusal {
+            return refusal.reason + " (\(endpoint))"
+        } catch {
+            return "\(error)"
+        }
+        return nil
     }
 }

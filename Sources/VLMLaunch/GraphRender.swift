@@ -64,8 +64,9 @@ public enum GraphRender {
         s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
     }
 
-    private static func format(_ d: Double) -> String {
-        d == d.rounded() ? String(Int(d)) : String(d)
+    static func format(_ d: Double) -> String {
+        // Int(d) traps outside Int's range: only whole numbers well inside it print as integers.
+        d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)
     }
 
     static func quoteIfNeeded(_ word: String) -> String {

@@ -7,11 +7,15 @@ import VLMNode
 public struct LaunchExpander {
     public var environment: [String: String]
     public var anonToken: String
+    /// Depth, size and include ceilings (launch files come from others too).
+    public var limits: LaunchLimits
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment,
-                anonToken: String = String(UUID().uuidString.prefix(8)).lowercased()) {
+                anonToken: String = String(UUID().uuidString.prefix(8)).lowercased(),
+                limits: LaunchLimits = .current) {
         self.environment = environment
         self.anonToken = anonToken
+        self.limits = limits
     }
 
     /// Parses and expands `path` with command-line `overrides`.
@@ -35,6 +39,8 @@ public struct LaunchExpander {
         var nodes: [NodeDescription] = []
         var files: [String] = []
         var topArgs: [(name: String, value: String, doc: String?)] = []
+        /// Includes followed so far: fan-out (each file including the next twice) is exponential.
+        var includes = 0
     }
 
     /// Per file: the substitution context and which passed args the file declared.
@@ -57,7 +63,7 @@ public struct LaunchExpander {
         }
         let root: LaunchElement
         do {
-            root = try LaunchXMLParser.parse(fileAt: path, displayPath: shownPath)
+            root = try LaunchXMLParser.parse(fileAt: path, displayPath: shownPath, limits: limits)
         } catch let error as LaunchError where error.location == nil && includedFrom != nil {
             throw LaunchError(error.message, at: includedFrom)
         }
@@ -71,7 +77,7 @@ public struct LaunchExpander {
 
         let subst = SubstitutionContext(args: [:], environment: environment,
                                         directory: URL(fileURLWithPath: absolute).deletingLastPathComponent().path,
-                                        anonToken: anonToken)
+                                        anonToken: anonToken, limits: limits)
         var file = FileContext(subst: subst, passed: passedArgs, fromCommandLine: fromCommandLine,
                                isTop: includedFrom == nil)
         var scope = scope
@@ -147,6 +153,10 @@ public struct LaunchExpander {
     }
 
     private func include(_ element: LaunchElement, file: inout FileContext, scope: Scope, state: inout State) throws {
+        state.includes += 1
+        guard state.includes <= limits.maxIncludes else {
+            throw LaunchError("more than \(limits.maxIncludes) includes in one launch (VLMNODE_LAUNCH_MAX_INCLUDES)", at: element.location)
+        }
         let target = try attr(element, "file", file)
         let path = target.hasPrefix("/") ? target : file.subst.directory + "/" + target
         var passed: [String: (value: String, location: SourceLocation?)] = [:]
@@ -193,8 +203,8 @@ public struct LaunchExpander {
             params: [:], paramLocations: [:], remaps: scope.remaps, inputs: [], outputs: [],
             environment: scope.environment,
             respawn: try bool(element, "respawn", file, default: false),
-            respawnDelay: try number(element, "respawn_delay", file, default: 1.0),
-            respawnMax: Int(try number(element, "respawn_max", file, default: 10)),
+            respawnDelay: try number(element, "respawn_delay", file, default: 1.0, max: LaunchLimits.maxRespawnDelay),
+            respawnMax: try count(element, "respawn_max", file, default: 10, max: LaunchLimits.maxRespawns),
             required: try bool(element, "required", file, default: false),
             output: .screen, cwd: try optionalAttr(element, "cwd", file), location: loc)
         if node.respawn && node.required {
@@ -219,7 +229,8 @@ public struct LaunchExpander {
                     if let type, !["string", "str", "int", "double", "float", "number", "bool", "list"].contains(type) {
                         throw LaunchError("param '\(key)': unknown type '\(type)' (string, int, double, bool, list)", at: child.location)
                     }
-                    throw LaunchError("param '\(key)': \"\(text)\" is not a valid \(type ?? "value")", at: child.location)
+                    let nesting = text.contains("[") ? " (lists nest at most \(ParamValue.maxListNesting) deep)" : ""
+                    throw LaunchError("param '\(key)': \"\(Self.excerpt(text))\" is not a valid \(type ?? "value")\(nesting)", at: child.location)
                 }
                 if node.params[key] != nil { throw LaunchError("param '\(key)' is set twice", at: child.location) }
                 node.params[key] = value
@@ -276,17 +287,33 @@ public struct LaunchExpander {
     private func bool(_ element: LaunchElement, _ name: String, _ file: FileContext, default value: Bool) throws -> Bool {
         guard let text = try optionalAttr(element, name, file) else { return value }
         guard case .bool(let b)? = ParamValue.parse(text, type: "bool") else {
-            throw LaunchError("\(name)=\"\(text)\" must be true or false", at: element.location)
+            throw LaunchError("\(name)=\"\(Self.excerpt(text))\" must be true or false", at: element.location)
         }
         return b
     }
 
-    private func number(_ element: LaunchElement, _ name: String, _ file: FileContext, default value: Double) throws -> Double {
+    /// A number in 0...max (a value from a file must never reach a conversion that traps).
+    private func number(_ element: LaunchElement, _ name: String, _ file: FileContext, default value: Double,
+                        max: Double) throws -> Double {
         guard let text = try optionalAttr(element, name, file) else { return value }
-        guard let d = Double(text.trimmingCharacters(in: .whitespaces)), d >= 0, d.isFinite else {
-            throw LaunchError("\(name)=\"\(text)\" must be a non-negative number", at: element.location)
+        guard let d = Double(text.trimmingCharacters(in: .whitespaces)), d >= 0, d <= max else {
+            throw LaunchError("\(name)=\"\(Self.excerpt(text))\" must be a number from 0 to \(GraphRender.format(max))", at: element.location)
         }
         return d
+    }
+
+    /// A whole number in 0...max.
+    private func count(_ element: LaunchElement, _ name: String, _ file: FileContext, default value: Int, max: Int) throws -> Int {
+        guard let text = try optionalAttr(element, name, file) else { return value }
+        guard let n = Int(text.trimmingCharacters(in: .whitespaces)), n >= 0, n <= max else {
+            throw LaunchError("\(name)=\"\(Self.excerpt(text))\" must be a whole number from 0 to \(max)", at: element.location)
+        }
+        return n
+    }
+
+    /// A value as quoted in an error line: long ones are cut (one error, one readable line).
+    static func excerpt(_ text: String) -> String {
+        text.count <= 80 ? text : String(text.prefix(77)) + "..."
     }
 
     private func namespace(_ ns: String, in scope: Scope, at element: LaunchElement) throws -> String {

@@ -21,7 +21,7 @@ public struct LaunchElement: Sendable, Hashable {
 /// Stage 1: XML text -> `LaunchElement` tree. Syntax errors carry line and column.
 public enum LaunchXMLParser {
     /// Reads and parses `path`; `displayPath` is how diagnostics name the file.
-    public static func parse(fileAt path: String, displayPath: String? = nil) throws -> LaunchElement {
+    public static func parse(fileAt path: String, displayPath: String? = nil, limits: LaunchLimits = .current) throws -> LaunchElement {
         let shown = displayPath ?? path
         guard let data = FileManager.default.contents(atPath: path) else {
             var isDir: ObjCBool = false
@@ -31,13 +31,15 @@ public enum LaunchXMLParser {
             throw LaunchError(FileManager.default.fileExists(atPath: path)
                               ? "\(shown): cannot read launch file" : "\(shown): no such launch file", at: nil)
         }
-        return try parse(data: data, file: shown)
+        return try parse(data: data, file: shown, limits: limits)
     }
 
-    public static func parse(data: Data, file: String) throws -> LaunchElement {
+    /// Nesting deeper than `limits.maxDepth` or more than `limits.maxElements` elements stop the
+    /// parse with an error (a deep tree would overflow the stack in every recursive walk).
+    public static func parse(data: Data, file: String, limits: LaunchLimits = .current) throws -> LaunchElement {
         let bytes = [UInt8](data)
         let parser = XMLParser(data: data)
-        let builder = TreeBuilder(file: file, bytes: bytes)
+        let builder = TreeBuilder(file: file, bytes: bytes, limits: limits)
         parser.delegate = builder
         parser.shouldProcessNamespaces = false
         parser.shouldResolveExternalEntities = false
@@ -79,10 +81,13 @@ public enum LaunchXMLParser {
         var stack: [LaunchElement] = []
         var root: LaunchElement?
         var firstError: LaunchError?
+        let limits: LaunchLimits
+        var elementCount = 0
 
-        init(file: String, bytes: [UInt8]) {
+        init(file: String, bytes: [UInt8], limits: LaunchLimits) {
             self.file = file
             self.bytes = bytes
+            self.limits = limits
             for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") { lineStarts.append(i + 1) }
         }
 
@@ -111,6 +116,17 @@ public enum LaunchXMLParser {
         func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
                     qualifiedName: String?, attributes: [String: String] = [:]) {
             guard firstError == nil else { return }
+            elementCount += 1
+            if stack.count >= limits.maxDepth || elementCount > limits.maxElements {
+                let what = stack.count >= limits.maxDepth
+                    ? "elements nest deeper than \(limits.maxDepth) levels (VLMNODE_LAUNCH_MAX_DEPTH)"
+                    : "more than \(limits.maxElements) elements (VLMNODE_LAUNCH_MAX_ELEMENTS)"
+                firstError = LaunchError(what, at: SourceLocation(file: file, line: parser.lineNumber, column: parser.columnNumber),
+                                         showsColumn: true)
+                stack.removeAll()
+                parser.abortParsing()
+                return
+            }
             stack.append(LaunchElement(name: elementName, attributes: attributes,
                                        location: startLocation(name: elementName, parser: parser)))
         }

@@ -7,15 +7,15 @@ final class NodeOutput {
 
     private let prefix: [UInt8]
     private let toScreen: Bool
-    private let screenFD: Int32
+    private let screen: ScreenWriter
     private var logFD: Int32
     private var pending: [UInt8] = []
 
-    init(name: String, index: Int, toScreen: Bool, colour: Bool, screenFD: Int32, logPath: String) {
+    init(name: String, index: Int, toScreen: Bool, colour: Bool, screen: ScreenWriter, logPath: String) {
         let label = "[\(name)] "
         prefix = Array((colour ? Self.colours[index % Self.colours.count] + label + "\u{1B}[0m" : label).utf8)
         self.toScreen = toScreen
-        self.screenFD = screenFD
+        self.screen = screen
         logFD = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
     }
 
@@ -57,7 +57,7 @@ final class NodeOutput {
             out += lines[start...i]
             start = i + 1
         }
-        writeAll(screenFD, out[...])
+        screen.write(out)
     }
 
     private func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) {
@@ -68,7 +68,7 @@ final class NodeOutput {
                 let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    return // EPIPE (reader gone) or a full disk: output is best effort, the launch goes on.
+                    return // A full disk: the log is best effort, the launch goes on.
                 }
                 offset += n
             }

@@ -9,12 +9,16 @@ public struct SubstitutionContext: Sendable {
     public var directory: String
     /// Per-launch token that makes `$(anon name)` unique across launches and equal within one.
     public var anonToken: String
+    /// Nesting and size ceilings for substitutions.
+    public var limits: LaunchLimits
 
-    public init(args: [String: String], environment: [String: String], directory: String, anonToken: String) {
+    public init(args: [String: String], environment: [String: String], directory: String, anonToken: String,
+                limits: LaunchLimits = .current) {
         self.args = args
         self.environment = environment
         self.directory = directory
         self.anonToken = anonToken
+        self.limits = limits
     }
 }
 
@@ -29,8 +33,19 @@ public enum Substitution {
     static let endpointMarker: Character = "\u{1}"
 
     /// Substitutes every `$(…)` in `text`; errors name the substitution and carry `location`.
+    /// Nesting beyond `limits.maxNesting` and results over `limits.maxValueBytes` are errors (an
+    /// arg that doubles another, 40 times over, would otherwise need terabytes).
     public static func evaluate(_ text: String, in context: SubstitutionContext, at location: SourceLocation) throws -> String {
+        try evaluate(text, in: context, at: location, depth: 0)
+    }
+
+    private static func evaluate(_ text: String, in context: SubstitutionContext, at location: SourceLocation,
+                                 depth: Int) throws -> String {
         guard text.contains("$") else { return text }
+        guard depth < context.limits.maxNesting else {
+            throw LaunchError("substitutions nest deeper than \(context.limits.maxNesting) levels (VLMNODE_LAUNCH_MAX_NESTING)",
+                              at: location)
+        }
         var out = ""
         var i = text.startIndex
         while i < text.endIndex {
@@ -41,11 +56,15 @@ public enum Substitution {
             } else if text[i] == "$", text.index(after: i) < text.endIndex, text[text.index(after: i)] == "(" {
                 let bodyStart = text.index(i, offsetBy: 2)
                 guard let close = matchingParen(in: text, from: bodyStart) else {
-                    throw LaunchError("unterminated substitution '\(text[i...])'", at: location)
+                    throw LaunchError("unterminated substitution '\(LaunchExpander.excerpt(String(text[i...])))'", at: location)
                 }
-                let body = try evaluate(String(text[bodyStart..<close]), in: context, at: location)
+                let body = try evaluate(String(text[bodyStart..<close]), in: context, at: location, depth: depth + 1)
                 out += try apply(body, raw: String(text[i...close]), context: context, location: location)
                 i = text.index(after: close)
+                guard out.utf8.count <= context.limits.maxValueBytes else {
+                    throw LaunchError("value grows past \(context.limits.maxValueBytes) bytes after substitution (VLMNODE_LAUNCH_MAX_VALUE_BYTES)",
+                                      at: location)
+                }
             } else {
                 out.append(text[i])
                 i = text.index(after: i)

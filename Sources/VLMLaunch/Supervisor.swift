@@ -57,6 +57,8 @@ public final class Supervisor {
     private let graph: LaunchGraph
     private let options: SupervisorOptions
     private var managed: [Managed] = []
+    /// Node output for the screen: never blocks the loop; its reader going away ends the launch.
+    private let screen = ScreenWriter(fd: 1)
     private var guardian: Guardian?
     private var signalFD: Int32 = -1
     private var shutdownDeadline: UInt64?
@@ -74,6 +76,9 @@ public final class Supervisor {
     /// Starts every node and supervises until the graph ends; never throws once nodes run.
     public func run() throws -> LaunchOutcome {
         let paths = options.paths
+        if let problem = GraphRegistry.ownershipProblem(of: paths.registryDirectory) {
+            throw LaunchError(problem, at: nil)
+        }
         GraphRegistry.removeStale(environment: ["VLMNODE_RUNTIME_DIR": paths.registryDirectory.path])
         for dir in [paths.registryDirectory, paths.socketDirectory, paths.logDirectory] {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true,
@@ -82,7 +87,7 @@ public final class Supervisor {
         signalFD = vlm_signal_pipe_install()
         if signalFD < 0 { throw ProcessError(operation: "signal pipe", errno: -signalFD) }
         defer { vlm_signal_pipe_uninstall(); close(signalFD) }
-        guardian = try Guardian(graceMilliseconds: Int32(options.shutdownTimeout * 1000))
+        guardian = try Guardian(graceMilliseconds: Int32(clamping: Int64(min(max(options.shutdownTimeout, 0), 86_400) * 1000)))
 
         let colour = options.colour ?? (isatty(1) != 0)
         let context = LaunchContext(launchID: graph.launchID, launcherPID: getpid(), graphFile: paths.graphFile.path,
@@ -92,7 +97,7 @@ public final class Supervisor {
             let logPath = paths.logDirectory.appendingPathComponent(label.replacingOccurrences(of: "/", with: ".") + ".log").path
             let m = Managed(node: node, index: i,
                             output: NodeOutput(name: label, index: i, toScreen: node.description.output == .screen,
-                                               colour: colour, screenFD: 1, logPath: logPath))
+                                               colour: colour, screen: screen, logPath: logPath))
             m.argv = try graph.commandLine(for: node, vlmnodeExecutable: options.vlmnodeExecutable, launch: context)
             m.environment = ProcessInfo.processInfo.environment.merging(node.description.environment) { $1 }
             m.environment[NodeWiring.environmentKey] = try graph.wiring(for: node, launch: context).jsonString()
@@ -120,6 +125,10 @@ public final class Supervisor {
     private func loop() {
         while true {
             reap()
+            if shutdownDeadline == nil, screen.readerGone {
+                if exitCode == 0 { reason = "stdout was closed" }
+                beginShutdown("stdout was closed")
+            }
             let now = DispatchTime.now().uptimeNanoseconds
             let running = managed.filter { $0.pid != nil }
             if let deadline = shutdownDeadline {
@@ -194,7 +203,7 @@ public final class Supervisor {
             } else if desc.respawn, m.respawns < desc.respawnMax {
                 m.respawns += 1
                 log("\(m.node.name) \(text); respawning in \(desc.respawnDelay) s (\(m.respawns)/\(desc.respawnMax))")
-                m.respawnAt = DispatchTime.now().uptimeNanoseconds + UInt64(desc.respawnDelay * 1e9)
+                m.respawnAt = DispatchTime.now().uptimeNanoseconds + UInt64(min(max(desc.respawnDelay, 0), LaunchLimits.maxRespawnDelay) * 1e9)
             } else {
                 let suffix = desc.respawn ? " (gave up after \(desc.respawnMax) respawns)" : ""
                 log("\(m.node.name) \(text)\(suffix)")
@@ -226,7 +235,7 @@ public final class Supervisor {
     /// SIGINT to every running node's group, and a deadline for SIGKILL.
     private func beginShutdown(_ cause: String?) {
         guard shutdownDeadline == nil else { return }
-        shutdownDeadline = DispatchTime.now().uptimeNanoseconds + UInt64(options.shutdownTimeout * 1e9)
+        shutdownDeadline = DispatchTime.now().uptimeNanoseconds + UInt64(min(max(options.shutdownTimeout, 0), 86_400) * 1e9)
         for m in managed {
             m.respawnAt = nil
             if m.pid == nil { m.done = true }
@@ -276,6 +285,8 @@ public final class Supervisor {
         }
         guardian?.disarm()
         guardian = nil
+        screen.drain(timeout: 1)
+        screen.close()
         if killedAny, exitCode == 0 { setExit(4, "a node had to be killed after \(options.shutdownTimeout) s") }
         let paths = options.paths
         try? FileManager.default.removeItem(at: paths.graphFile)

@@ -19,6 +19,22 @@ public enum GraphRegistry {
         return URL(fileURLWithPath: "/tmp/vlmnode-\(getuid())", isDirectory: true)
     }
 
+    /// Why `directory` must not be used, or nil: like ssh with `~/.ssh`, it must be a real directory
+    /// (not a symlink) owned by this user and writable by nobody else, since others could plant
+    /// graph files there (pointing tools at their endpoints) or replace our sockets. A missing
+    /// directory is fine (it is created 0700).
+    public static func ownershipProblem(of directory: URL) -> String? {
+        var st = stat()
+        guard lstat(directory.path, &st) == 0 else { return nil }
+        let fix = "(remove it, or `chmod 700` it if it is yours, or set VLMNODE_RUNTIME_DIR)"
+        if (st.st_mode & S_IFMT) != S_IFDIR { return "runtime directory \(directory.path) is not a directory \(fix)" }
+        if st.st_uid != getuid() { return "runtime directory \(directory.path) belongs to uid \(st.st_uid), not to you (uid \(getuid())) \(fix)" }
+        if st.st_mode & 0o022 != 0 {
+            return "runtime directory \(directory.path) is writable by others (mode \(String(st.st_mode & 0o777, radix: 8))) \(fix)"
+        }
+        return nil
+    }
+
     public static func graphFileURL(launchID: String, in directory: URL) -> URL {
         directory.appendingPathComponent("graph-\(launchID).json")
     }
@@ -51,6 +67,11 @@ public enum GraphRegistry {
     /// Graphs of launchers that are still alive: the current one first, then newest first.
     public static func running(environment: [String: String] = ProcessInfo.processInfo.environment) -> [LaunchGraphFile] {
         let dir = directory(environment: environment)
+        if let problem = ownershipProblem(of: dir) {
+            // Graph files there could be anyone's: trust none of them.
+            FileHandle.standardError.write(Data("warning: ignoring running launches: \(problem)\n".utf8))
+            return []
+        }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
         var graphs = names.filter { $0.hasPrefix("graph-") && $0.hasSuffix(".json") }
             .compactMap { try? read(dir.appendingPathComponent($0)) }

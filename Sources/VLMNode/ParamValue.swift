@@ -110,8 +110,12 @@ public enum ParamValue: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
+    /// Deepest `[` nesting a list may have: each level re-parses its text, so deep nesting from a
+    /// launch file would be quadratic (and recursive).
+    public static let maxListNesting = 16
+
     private static func parseList(_ t: String) -> ParamValue? {
-        guard t.hasPrefix("["), t.hasSuffix("]") else { return nil }
+        guard t.hasPrefix("["), t.hasSuffix("]"), bracketDepth(t) <= maxListNesting else { return nil }
         let inner = String(t.dropFirst().dropLast())
         if inner.trimmingCharacters(in: .whitespaces).isEmpty { return .list([]) }
         return .list(splitTopLevel(inner).map { inferItem($0) })
@@ -123,6 +127,15 @@ public enum ParamValue: Sendable, Hashable, Codable, CustomStringConvertible {
             return .string(String(s.dropFirst().dropLast()))
         }
         return parse(s) ?? .string(s)
+    }
+
+    private static func bracketDepth(_ s: String) -> Int {
+        var depth = 0, deepest = 0
+        for byte in s.utf8 {
+            if byte == UInt8(ascii: "[") { depth += 1; deepest = max(deepest, depth) }
+            if byte == UInt8(ascii: "]") { depth -= 1 }
+        }
+        return deepest
     }
 
     /// Splits on commas outside quotes and brackets.

@@ -9,8 +9,12 @@ final class FileOutput {
     /// CRC-32 of every byte written since the start of the file.
     private(set) var crc: UInt32 = 0
 
-    init(path: String) throws {
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    /// `overwrite` false: an existing file (or symlink) at `path` is an error, never truncated.
+    init(path: String, overwrite: Bool = true) throws {
+        fd = open(path, O_WRONLY | O_CREAT | (overwrite ? O_TRUNC : O_EXCL) | O_CLOEXEC, 0o644)
+        if fd < 0, errno == EEXIST, !overwrite {
+            throw MCAPError.invalidUse("\(path): already exists; not overwriting it (pass --force to replace it)")
+        }
         if fd < 0 { throw MCAPError.io(path: path, operation: "open for writing", errno: errno) }
         self.path = path
     }

@@ -37,6 +37,11 @@ public final class MCAPReader {
     var dataEndScanned: (offset: UInt64, crc: UInt32)?
 
     let input: FileInput
+    /// Caps on what a chunk may expand to.
+    public var limits = MCAPReadLimits.current
+    /// Why the footer or summary could not be used although the file ends with the magic (the
+    /// reader then scanned instead; `verify` reports it).
+    var footerProblem: String?
     var items: [DataItem] = []
     private var decompressors = Decompressors()
 
@@ -109,9 +114,17 @@ public final class MCAPReader {
         let tail = try input.read(at: footerStart, count: Int(footerLength) + 8, what: "footer")
         guard Array(tail.bytes[Int(footerLength)...]) == mcapMagic else { return false }
         var d = ByteDecoder(tail.bytes, base: footerStart, path: path)
-        guard try d.u8() == MCAPOpcode.footer.rawValue, try d.u64() == 20 else { return false }
+        let footerOp = try d.u8(), footerLength2 = try d.u64()
+        guard footerOp == MCAPOpcode.footer.rawValue, footerLength2 == 20 else {
+            footerProblem = "the record before the closing magic is opcode 0x\(String(footerOp, radix: 16)) of \(footerLength2) bytes, not a 20-byte Footer"
+            return false
+        }
         let summaryStart = try d.u64(), _ = try d.u64(), summaryCRC = try d.u32()
-        guard summaryStart != 0, summaryStart < footerStart else { return false }
+        guard summaryStart != 0 else { return false }
+        guard summaryStart >= 17, summaryStart < footerStart else {
+            footerProblem = "the Footer's summary_start \(summaryStart) is outside the file's records (17..<\(footerStart))"
+            return false
+        }
         // The summary plus the footer fields before its CRC: one read, checked, then parsed.
         let covered = try input.read(at: summaryStart, count: Int(footerStart - summaryStart) + 1 + 8 + 16, what: "summary")
         if summaryCRC != 0 {
@@ -237,7 +250,12 @@ public final class MCAPReader {
             let recordsLength = try d.length("chunk records length")
             let recordsStart = d.fileOffset
             let records = try d.view(recordsLength, "chunk records")
-            guard uncompressedSize <= 1 << 32 else { throw d.fail("chunk claims \(uncompressedSize) uncompressed bytes") }
+            // A decompression bomb: cap the declared size absolutely and relative to the compressed size.
+            let ceiling = compressionName.isEmpty ? UInt64(records.count) : limits.chunkCeiling(compressedBytes: UInt64(records.count))
+            guard uncompressedSize <= ceiling else {
+                throw d.fail("chunk claims \(uncompressedSize) uncompressed bytes from \(records.count) stored (limit \(ceiling); "
+                             + "raise VLM_MCAP_MAX_CHUNK_BYTES / VLM_MCAP_MAX_RATIO if the file is trusted)")
+            }
             let buffer: ByteBuffer
             let bytes: UnsafeRawBufferPointer
             switch MCAPCompression(rawValue: compressionName) {

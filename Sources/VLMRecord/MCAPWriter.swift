@@ -21,6 +21,8 @@ public struct MCAPWriterOptions: Sendable {
     public var largeMessageCompression: MCAPCompression = .none
     /// false: messages go straight into the data section, unchunked and unindexed.
     public var useChunks = true
+    /// Replace an existing file at the path (false: refuse; `record` needs --force for that).
+    public var overwrite = true
 
     public init() {}
 }
@@ -50,7 +52,7 @@ public final class MCAPWriter {
     public init(path: String, options: MCAPWriterOptions = MCAPWriterOptions()) throws {
         self.path = path
         self.options = options
-        output = try FileOutput(path: path)
+        output = try FileOutput(path: path, overwrite: options.overwrite)
         try output.write(mcapMagic)
         var e = ByteEncoder()
         e.record(.header) { $0.string(options.profile); $0.string(options.library) }

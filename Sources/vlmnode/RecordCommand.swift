@@ -39,6 +39,9 @@ struct RecordCommand: ParsableCommand {
     @Flag(help: "No progress line.")
     var quiet = false
 
+    @Flag(help: "Replace output files that already exist (without it, record refuses to overwrite).")
+    var force = false
+
     func validate() throws {
         if all, !(endpoints.isEmpty && topics.isEmpty) {
             throw ValidationError("--all records every topic of the running launch: drop --connect and --topic")
@@ -77,6 +80,7 @@ struct RecordCommand: ParsableCommand {
         options.maxSize = maxSize.flatMap(parseByteSize)
         options.writer.compression = MCAPCompression(displayName: compression)!
         options.writer.largeMessageCompression = MCAPCompression(displayName: frameCompression)!
+        options.writer.overwrite = force
         let stop = StopSignal()
         do {
             // Queue QoS: a recorder wants every message; ~2 s of 30 fps frames may wait in the bus.
