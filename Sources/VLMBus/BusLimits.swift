@@ -14,9 +14,9 @@ public struct BusLimits: Sendable, Equatable {
     public var maxDataMessageBytes: Int
     /// Largest JSON header part. `VLMBUS_MAX_HEADER_BYTES`, default 1 MiB.
     public var maxHeaderBytes: Int
-    /// Topics one subscriber tracks (one pending slot and one counter each); messages on further
-    /// topics are skipped and counted in `SubscriberStats.excessTopicMessages`.
-    /// `VLMBUS_MAX_TOPICS`, default 256.
+    /// Topics one subscriber tracks (one pending slot and one counter each), or as many topic
+    /// prefixes as it subscribed to if that is more; messages on further topics are skipped and
+    /// counted in `SubscriberStats.excessTopicMessages`. `VLMBUS_MAX_TOPICS`, default 64.
     public var maxTopics: Int
     /// Largest forward `seq` jump counted as lost messages; a bigger jump (or one backwards) is a
     /// publisher restart, counted in `TopicCounters.restarts`. `VLMBUS_MAX_SEQ_GAP`, default 1000.
@@ -29,7 +29,7 @@ public struct BusLimits: Sendable, Equatable {
     public var reporterTTLNs: Int64
 
     public static let defaults = BusLimits(maxMessageBytes: 256 << 20, maxDataMessageBytes: 16 << 20,
-                                           maxHeaderBytes: 1 << 20, maxTopics: 256, maxSeqGap: 1000,
+                                           maxHeaderBytes: 1 << 20, maxTopics: 64, maxSeqGap: 1000,
                                            maxReporters: 64, reporterTTLNs: 10_000_000_000)
 
     /// The limits in force for this process: the defaults, raised or lowered by the environment.

@@ -56,7 +56,9 @@ public final class Subscriber: @unchecked Sendable {
             self.endpoints = endpoints
         }
         self.qos = qos
-        core = SubscriberCore(qos: qos, limits: limits)
+        var coreLimits = limits
+        coreLimits.maxTopics = max(limits.maxTopics, topics.count)
+        core = SubscriberCore(qos: qos, limits: coreLimits)
         core.start(socket: socket)
     }
 
