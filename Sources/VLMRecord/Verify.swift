@@ -29,7 +29,10 @@ extension MCAPReader {
         if let damage { throw damage }
         if let footerProblem { throw MCAPError.malformed(path: path, offset: input.size - 37, what: footerProblem) }
         let footerStart = input.size - 37
-        guard input.size >= 8 + 17 + 37, Array(try input.read(at: input.size - 8, count: 8, what: "closing magic").bytes) == mcapMagic else {
+        let closing = input.size >= 8 + 17 + 37 ? try input.read(at: input.size - 8, count: 8, what: "closing magic") : nil
+        // The buffer must outlive the view of its bytes.
+        let endsWithMagic = closing.map { buffer in withExtendedLifetime(buffer) { Array(buffer.bytes) == mcapMagic } } ?? false
+        guard endsWithMagic else {
             throw MCAPError.truncated(path: path, offset: input.size, what: "file does not end with a Footer and the MCAP magic")
         }
         guard let dataEnd = try dataEndOffset() else {

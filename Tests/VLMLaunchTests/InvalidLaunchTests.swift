@@ -127,7 +127,7 @@ let invalidCases: [InvalidCase] = [
     InvalidCase("bad condition", "<launch>\n  <node name=\"x\" type=\"exec\" args=\"true\" if=\"maybe\"/>\n</launch>\n",
                 "DIR/main.launch:2: if=\"maybe\" must be true or false"),
     InvalidCase("bad respawn_delay", "<launch>\n  <node name=\"x\" type=\"exec\" args=\"true\" respawn_delay=\"soon\"/>\n</launch>\n",
-                "DIR/main.launch:2: respawn_delay=\"soon\" must be a non-negative number"),
+                "DIR/main.launch:2: respawn_delay=\"soon\" must be a number from 0 to 86400"),
     InvalidCase("outside topic, two subscribers", """
         <launch>
           <node name="a" type="exec" args="true"><input name="cmd" endpoint="tcp://127.0.0.1:5999"/></node>
