@@ -258,7 +258,9 @@ public final class Supervisor {
     private func drain(_ fd: Int32) {
         guard let m = managed.first(where: { $0.pipes.contains(fd) }) else { return }
         var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
+        // At most 1 MiB per call: a node that writes as fast as we read (`yes`) must not keep the
+        // loop from signals and reaping; poll brings us back at once while there is more.
+        for _ in 0..<16 {
             let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n > 0 {
                 buf.withUnsafeBytes { m.output.append(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
