@@ -10,6 +10,8 @@ public struct PublisherStats: Sendable, Equatable {
     /// Subscribers that have sent a stats report (VLMBus subscribers do, every half second) and
     /// were heard from recently (at most `BusLimits.maxReporters`).
     public var reportingSubscribers: Int = 0
+    /// Stats reports dropped unread because more arrived than subscribers send (a flood).
+    public var reportsIgnored: UInt64 = 0
     /// Messages of this publisher's topics that reporting subscribers never handed to their
     /// reader: lost at a high-water mark (seen as sequence gaps) or overwritten by newer ones.
     public var droppedForSlowPeers: [String: UInt64] = [:]
@@ -35,6 +37,10 @@ public final class Publisher: @unchecked Sendable {
     private var state = PublisherStats()
     /// Latest cumulative report per subscriber id and topic (bounded and expiring).
     private var reports = ReporterTable(limits: .current)
+    /// Reports parsed in the current one-second window: at most four per kept reporter (they
+    /// report twice a second). A flood beyond that is received and dropped unparsed, so draining
+    /// stays fast and libzmq's upstream queue (unbounded inside XPUB) cannot pile up.
+    private var reportWindow: (startNs: Int64, parsed: Int) = (0, 0)
 
     /// Binds `endpoint` (default: loopback TCP, free port).
     /// - Parameters:
@@ -126,8 +132,17 @@ public final class Publisher: @unchecked Sendable {
             guard let first = bytes.first else { continue }
             if first == 1 {
                 state.subscriptions += 1
-            } else if first == UInt8(ascii: "{"), let report = SubscriberReport(json: bytes) {
-                reports.record(report, published: state.published, nowNs: BusClock.monotonicNs())
+            } else if first == UInt8(ascii: "{") {
+                let now = BusClock.monotonicNs()
+                if now - reportWindow.startNs >= 1_000_000_000 { reportWindow = (now, 0) }
+                guard reportWindow.parsed < reports.maxReporters * 4 else {
+                    state.reportsIgnored += 1
+                    continue
+                }
+                reportWindow.parsed += 1
+                if let report = SubscriberReport(json: bytes) {
+                    reports.record(report, published: state.published, nowNs: now)
+                }
             }
         }
     }

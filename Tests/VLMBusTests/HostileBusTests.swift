@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import VLMBus
 
 /// Local peers on the bus are untrusted (issue 15, findings 2, 5, 10, 15, 16): what they send is
@@ -77,6 +78,57 @@ private func limits(_ change: (inout BusLimits) -> Void) -> BusLimits {
     var got = false
     while let m = sub.receive(timeout: 2) { if m.topic == "/t/3" && m.header.seq == 2 { got = true; break } }
     #expect(got)
+}
+
+private let pythonHasZMQ = (try? runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import zmq"], timeout: 30))?.status == 0
+
+/// Publishes small frames on /t/0 until a line arrives on stdin, then 1,000 topics x 1 MiB.
+private let topicFloodScript = """
+    import sys, zmq, json, threading, time
+    s = zmq.Context().socket(zmq.PUB); s.setsockopt(zmq.SNDHWM, 0)
+    print(s.bind_to_random_port("tcp://127.0.0.1"), flush=True)
+    def header(w): return json.dumps({"v": 1, "type": "vlm/Frame", "seq": 1, "stamp_ns": 1, "width": w, "height": 1, "encoding": "gray8", "step": w}).encode()
+    go = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.readline(), go.set()), daemon=True).start()
+    while not go.is_set():
+        s.send_multipart([b"/t/0", header(2), b"xx"]); time.sleep(0.01)
+    big = bytes(1 << 20)
+    for i in range(1000):
+        s.send_multipart([b"/t/%d" % i, header(1 << 20), big], copy=False)
+    time.sleep(60)
+    """
+
+@Test(.enabled(if: pythonHasZMQ, "python3 cannot import zmq"))
+func aThousandTopicsOfLargeFramesHoldOnlyTheCappedSlots() throws {
+    // Finding 10: a busy reader (taking nothing) under 1,000 topics x 1 MiB held them all (1.08 GB).
+    // The publisher is another process, so only the subscriber's memory is measured.
+    let python = Process()
+    python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    python.arguments = ["python3", "-c", topicFloodScript]
+    let input = Pipe(), output = Pipe()
+    python.standardInput = input
+    python.standardOutput = output
+    try python.run()
+    // SIGKILL: children of test threads may inherit a mask that blocks SIGTERM.
+    defer { kill(python.processIdentifier, SIGKILL); python.waitUntilExit() }
+    var portText = ""
+    while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != UInt8(ascii: "\n") {
+        portText.append(Character(UnicodeScalar(byte)))
+    }
+    let limits = BusLimits.current
+    let sub = try Subscriber(connect: ["tcp://127.0.0.1:\(portText)"], topics: ["/t/"], qos: .latest, limits: limits)
+    #expect(sub.receive(timeout: 20) != nil)
+    let before = residentBytes()
+    let counted = sub.stats.received + sub.stats.excessTopicMessages
+    try input.fileHandleForWriting.write(contentsOf: Data("go\n".utf8))
+    let deadline = Date(timeIntervalSinceNow: 60)
+    while sub.stats.received + sub.stats.excessTopicMessages < counted + 1000 && Date() < deadline { usleep(20_000) }
+    usleep(200_000)
+    let grown = residentBytes() - before
+    print("1000 topics x 1 MiB: subscriber RSS grew \(grown >> 20) MiB, \(sub.stats.topics.count) topics kept, \(sub.stats.excessTopicMessages) messages dropped")
+    #expect(sub.stats.topics.count == limits.maxTopics)
+    #expect(sub.stats.excessTopicMessages == UInt64(1000 - limits.maxTopics))
+    #expect(grown < (limits.maxTopics + 64) << 20, "RSS grew \(grown >> 20) MiB")
 }
 
 @Test func aSubscriberTracksEveryTopicItAskedFor() throws {
@@ -167,6 +219,7 @@ private func limits(_ change: (inout BusLimits) -> Void) -> BusLimits {
     let grown = residentBytes() - rssBefore
     #expect(sent > 10_000, "sent \(sent)")
     #expect(stats.reportingSubscribers <= BusLimits.current.maxReporters)
+    #expect(stats.reportsIgnored > 0, "a flood is dropped unparsed beyond 4 reports per reporter and second")
     #expect(grown < 64 << 20, "RSS grew \(grown >> 20) MiB under \(sent) forged reports")
     print("forged reports: \(sent) sent, RSS grew \(grown >> 20) MiB, \(stats.reportingSubscribers) reporters kept")
 }
