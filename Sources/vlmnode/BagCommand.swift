@@ -38,14 +38,18 @@ struct BagVerifyCommand: ParsableCommand {
     func run() throws {
         do {
             let reader = try MCAPReader(path: file)
+            // A damaged file fails verify; say first how much of it can still be read.
+            if let damage = reader.damage {
+                var count = 0
+                let it = try reader.messages()
+                while try it.nextMessage() != nil { count += 1 }
+                print("\(file): \(count) messages recovered; \(damage)")
+                throw ExitCode.failure
+            }
             try reader.verify()
             var count = 0
             let it = try reader.messages()
             while try it.nextMessage() != nil { count += 1 }
-            if let damage = reader.damage {
-                print("\(file): \(count) messages recovered; \(damage)")
-                throw ExitCode.failure
-            }
             print("\(file): OK, \(count) messages, CRCs match")
         } catch let exit as ExitCode {
             throw exit
