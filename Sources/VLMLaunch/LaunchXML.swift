@@ -69,7 +69,7 @@ public enum LaunchXMLParser {
             41: "attribute has no value", 42: "attribute given twice", 45: "comment is not closed",
             64: "XML declaration is not finished", 65: "a space is required here",
             68: "a name is required here", 73: "'>' expected", 76: "closing tag does not match the opening tag",
-            77: "element is not closed",
+            77: "element is not closed", 89: "entities expand too much or refer to themselves (entity amplification)",
         ]
         return known[code] ?? "XML error \(code)"
     }

@@ -90,6 +90,13 @@ import VLMNode
         #expect(Date().timeIntervalSince(start) < 20)
     }
 
+    @Test func billionLaughsIsAnXMLError() throws {
+        var entities = "<!ENTITY e0 \"xxxxxxxxxx\">\n"
+        for i in 1...9 { entities += "<!ENTITY e\(i) \"" + String(repeating: "&e\(i - 1);", count: 10) + "\">\n" }
+        let text = try refusal("<?xml version=\"1.0\"?>\n<!DOCTYPE launch [\n\(entities)]>\n<launch><arg name=\"x\" default=\"&e9;\"/></launch>\n")
+        #expect(text.hasSuffix("malformed XML: entities expand too much or refer to themselves (entity amplification)"), "\(text)")
+    }
+
     @Test func limitsComeFromTheEnvironment() {
         let limits = LaunchLimits(environment: ["VLMNODE_LAUNCH_MAX_DEPTH": "200", "VLMNODE_LAUNCH_MAX_INCLUDES": "x",
                                                 "VLMNODE_LAUNCH_MAX_VALUE_BYTES": "-1"])
