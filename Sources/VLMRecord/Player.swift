@@ -74,9 +74,10 @@ public final class Player {
         control = PauseControl(paused: options.startPaused)
         // The recording's first log time anchors --start-offset.
         let first = try reader.statistics.map(\.messageStartTime) ?? reader.messages().nextMessage()?.logTime ?? 0
-        let start = first + UInt64(options.startOffset * 1e9)
+        // Times come from the file (and the command line): saturate, never wrap or trap.
+        let start = Self.add(first, Self.nanoseconds(options.startOffset))
         windowStart = start
-        windowEnd = options.duration.map { start + UInt64($0 * 1e9) }
+        windowEnd = options.duration.map { Self.add(start, Self.nanoseconds($0)) }
         _ = try reader.messages(topics: options.topics)  // unknown topics fail here, before playing
     }
 
@@ -103,19 +104,34 @@ public final class Player {
                 let parts = m.channel.messageEncoding == WireEncoding.messageEncoding
                     ? try WireEncoding.parts(of: m.data) : [m.data]
                 let prepared = try prepare(options.remap[m.channel.topic] ?? m.channel.topic, parts)
-                lastOffset = UInt64(Double(m.logTime - windowStart) / options.rate)
-                origin += waitUntil(origin + lastOffset)
+                lastOffset = Self.clamped(Double(m.logTime - windowStart) / options.rate)
+                origin = Self.add(origin, waitUntil(Self.add(origin, lastOffset)))
                 let now = time.now()
-                stats.maxLatenessNs = max(stats.maxLatenessNs, now > origin + lastOffset ? now - (origin + lastOffset) : 0)
+                let due = Self.add(origin, lastOffset)
+                stats.maxLatenessNs = max(stats.maxLatenessNs, now > due ? now - due : 0)
                 try send(prepared)
                 stats.messages += 1
                 stats.bytes += m.data.count
             }
             stats.loops += 1
             // The next round starts one typical gap after this one's last message.
-            origin += lastOffset + (stats.messages > 1 ? lastOffset / UInt64(max(stats.messages / stats.loops - 1, 1)) : 0)
+            origin = Self.add(Self.add(origin, lastOffset),
+                              stats.messages > 1 ? lastOffset / UInt64(max(stats.messages / stats.loops - 1, 1)) : 0)
         } while options.loop && !control.isStopped && stats.messages > 0
         return stats
+    }
+
+    /// `seconds` in nanoseconds, saturating at UInt64.max (a log time 2^63 ns away, a tiny rate).
+    static func nanoseconds(_ seconds: Double) -> UInt64 { clamped(seconds * 1e9) }
+
+    /// `x` as a UInt64, saturating (a conversion out of range would trap).
+    static func clamped(_ x: Double) -> UInt64 {
+        x >= 18_446_744_073_709_549_568 ? .max : x > 0 ? UInt64(x) : 0
+    }
+
+    static func add(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? .max : sum
     }
 
     /// Sleeps to `deadline` in slices (so pause and stop act within 50 ms); returns time spent
@@ -125,7 +141,7 @@ public final class Player {
         while !control.isStopped {
             let paused = control.waitWhilePaused()
             shift += paused
-            let target = deadline + shift
+            let target = Self.add(deadline, shift)
             let now = time.now()
             if now >= target { break }
             if target - now > 50_000_000 {

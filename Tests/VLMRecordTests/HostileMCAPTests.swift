@@ -77,6 +77,18 @@ import TestSupport
         #expect(try readAll(path) == [black])
     }
 
+    @Test func playTimesSaturateInsteadOfTrapping() throws {
+        let path = try makeTemporaryDirectory().appendingPathComponent("t.mcap").path
+        try writeSample(sampleMessages(count: 4, largeEvery: 0), options: MCAPWriterOptions(), to: path)
+        var options = PlaybackOptions()
+        options.startOffset = 1e300  // converted to ns this trapped
+        options.duration = 1e300
+        let player = try Player(path: path, options: options)
+        #expect(try player.run { _, _ in }.messages == 0)
+        #expect(Player.clamped(.infinity) == .max && Player.clamped(-1) == 0 && Player.clamped(.nan) == 0)
+        #expect(Player.add(.max - 1, 5) == .max && Player.nanoseconds(1.5) == 1_500_000_000)
+    }
+
     // MARK: verify (finding 12)
 
     enum Patch: String, CaseIterable { case footerLength, dataEndLength, summaryStartInsideSummary, summaryStartInHeader }
