@@ -234,7 +234,19 @@ public final class MCAPReader {
 
     /// Reads one item and returns its messages sorted by log time (stable), with their buffer.
     func load(_ item: DataItem) throws -> LoadedItem {
-        let record = try input.read(at: item.offset, count: Int(clamping: item.length), what: item.kind == .chunk ? "chunk" : "message")
+        let what = item.kind == .chunk ? "Chunk" : "Message"
+        // Offsets and lengths may come from a (hostile) chunk index: check they name such a record.
+        guard item.length >= 9 else {
+            throw MCAPError.malformed(path: path, offset: item.offset, what: "the index gives a \(what) record of \(item.length) bytes")
+        }
+        let record = try input.read(at: item.offset, count: Int(clamping: item.length), what: what.lowercased())
+        var prefix = ByteDecoder(record.bytes, base: item.offset, path: path)
+        let op = try prefix.u8(), length = try prefix.u64()
+        let expected = item.kind == .chunk ? MCAPOpcode.chunk.rawValue : MCAPOpcode.message.rawValue
+        guard op == expected, length == item.length - 9 else {
+            throw MCAPError.malformed(path: path, offset: item.offset,
+                                      what: "the index points at opcode 0x\(String(op, radix: 16)) of \(length) bytes, not a \(what) of \(item.length - 9)")
+        }
         let content = UnsafeRawBufferPointer(rebasing: record.bytes[9...])
         switch item.kind {
         case .message:

@@ -138,6 +138,30 @@ import TestSupport
         }
     }
 
+    /// The first Chunk Index's start offset or length replaced (summary CRC zeroed): every read
+    /// must fail with an error naming the chunk, never slice outside its buffer.
+    @Test(arguments: [(16, UInt64(8), "the index points at opcode 0x1"), (24, 0, "the index gives a Chunk record of 0 bytes"),
+                      (24, 5, "the index gives a Chunk record of 5 bytes"), (24, .max, "truncated at byte"),
+                      (16, .max, "truncated at byte")])
+    func chunkIndexPointingElsewhereIsAnError(field: Int, value: UInt64, expected: String) throws {
+        let path = try makeTemporaryDirectory().appendingPathComponent("ci.mcap").path
+        try writeSample(sampleMessages(count: 40, largeEvery: 0), options: MCAPWriterOptions(), to: path)
+        var d = try Data(contentsOf: URL(fileURLWithPath: path))
+        func u64(_ at: Int) -> UInt64 { d[at..<(at + 8)].reversed().reduce(0) { $0 << 8 | UInt64($1) } }
+        let footer = d.count - 37
+        var offset = Int(u64(footer + 9))
+        while d[offset] != 0x08 { offset += 9 + Int(u64(offset + 1)) }
+        for i in 0..<8 { d[offset + 9 + field + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+        for i in 0..<4 { d[footer + 25 + i] = 0 }
+        try d.write(to: URL(fileURLWithPath: path))
+        do {
+            try MCAPReader(path: path).verify()
+            Issue.record("verify accepted a chunk index pointing at \(value)")
+        } catch {
+            #expect("\(error)".contains(expected), "\(error)")
+        }
+    }
+
     @Test func soundFilesStillVerify() throws {
         let path = try makeTemporaryDirectory().appendingPathComponent("ok.mcap").path
         try writeSample(sampleMessages(count: 40), options: MCAPWriterOptions(), to: path)
