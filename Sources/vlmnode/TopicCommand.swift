@@ -70,9 +70,12 @@ extension Subscriber {
     /// One line for stderr when something was skipped or lost, nil when all was well.
     var lossSummary: String? {
         let s = stats
-        guard s.malformed > 0 || s.dropped > 0 else { return nil }
+        let restarts = s.topics.values.reduce(UInt64(0)) { $0 &+ $1.restarts }
+        guard s.malformed > 0 || s.dropped > 0 || restarts > 0 || s.excessTopicMessages > 0 else { return nil }
         var text = "received \(s.received), dropped \(s.dropped) (\(s.gaps) seq gaps, \(s.overwritten) overwritten), malformed \(s.malformed)"
         if let why = s.lastMalformedReason { text += " (last: \(why))" }
+        if restarts > 0 { text += ", \(restarts) seq restarts" }
+        if s.excessTopicMessages > 0 { text += ", \(s.excessTopicMessages) on topics beyond the cap (VLMBUS_MAX_TOPICS)" }
         return text
     }
 }
