@@ -39,8 +39,9 @@ public enum SharedMemoryJanitor {
         return (pid, start)
     }
 
-    /// True when the process that made `name` is gone (or its pid now belongs to another process).
-    static func isStale(_ name: String) -> Bool {
+    /// True when the process that made `name` (with or without the leading slash) is gone, or its
+    /// pid now belongs to another process.
+    public static func isStale(_ name: String) -> Bool {
         guard let (pid, start) = parse(name) else { return false }
         if kill(pid, 0) != 0 { return errno == ESRCH }  // EPERM: alive, someone else's
         let now = vlm_process_start_time(pid)
@@ -68,3 +69,4 @@ public enum SharedMemoryJanitor {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix(prefix) }.sorted()
     }
 }
+
