@@ -71,7 +71,7 @@ public final class Publisher: @unchecked Sendable {
         let parts = try Envelope.encode(topic: topic, header: header, blobs: blobs)
         try sendRouted(topic: topic) { route, shm, send in
             if route.plain { try send(parts) }
-            if route.shared { try send(try shm.mirrored(parts, topic: topic)) }
+            if route.shared { try send(try shm.sharedParts(parts, topic: topic, header: header, blobs: blobs)) }
         }
     }
 

@@ -167,6 +167,22 @@ func ownSegments() -> [String] {
         #expect(sharedTexts == 10 && inlineTexts == 10, "each kind gets each message once")
     }
 
+    @Test func framesPublishedAsGenericMessagesGoThroughTheRingToo() throws {
+        // The player republishes recorded frames with `publish(topic:header:blobs:)`.
+        let pub = try Publisher(bind: temporaryIPCEndpoint("generic"))
+        let sub = try Subscriber(connect: [pub.endpoint], sharedMemoryTopics: ["/cam"], qos: .queue(capacity: 4))
+        var seq: UInt64 = 0
+        let got = try awaitFirstMessage(sub) {
+            let (info, blob) = try patternFrame(width: 20, height: 10, seq: seq)
+            let header = MessageHeader(type: FrameInfo.messageType, seq: seq, fields: info.fields)
+            try pub.publish(topic: "/cam", header: header, blobs: [blob])
+            seq += 1
+        }
+        let m = try #require(got)
+        #expect(m.sharedFrame != nil && m.header.blobSizes == [600])
+        #expect(m.withFramePixels { isPattern($0, seq: m.header.seq) } == true)
+    }
+
     /// Must show: 1000 publisher restarts, each making a segment, leave /dev/shm as it was.
     @Test func aThousandPublisherRestartsLeaveDevShmAsItWas() throws {
         let before = ownSegments()

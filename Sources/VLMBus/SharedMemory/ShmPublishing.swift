@@ -5,6 +5,18 @@ final class ShmPublishing {
     var subscriptions = ShmSubscriptions()
     let writer = ShmFrameWriter()
 
+    /// What `@shm:` subscribers get for a message published with `publish` (the player's path):
+    /// a well-formed frame goes into the ring, anything else is mirrored.
+    func sharedParts(_ parts: [ZMQMessage], topic: String, header: MessageHeader, blobs: [Blob]) throws -> [ZMQMessage] {
+        guard header.type == FrameInfo.messageType, blobs.count == 1, let frame = try? FrameInfo(header: header),
+              frame.byteCount == blobs[0].count else { return try mirrored(parts, topic: topic) }
+        var h = header
+        h.blobSizes = nil
+        return try sharedFrameParts(topic: topic, header: h, byteCount: frame.byteCount) { slot in
+            blobs[0].withUnsafeBytes { slot.copyMemory(from: $0) }
+        }
+    }
+
     /// The parts of `parts` (an encoded message on `topic`) re-sent on the `@shm:` topic.
     func mirrored(_ parts: [ZMQMessage], topic: String) throws -> [ZMQMessage] {
         var t = SharedMemoryTopic.marker + topic
