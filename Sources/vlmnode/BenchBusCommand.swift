@@ -18,7 +18,7 @@ struct BenchBusCommand: ParsableCommand {
     var duration = 1.0
 
     @Option(name: .long, parsing: .upToNextOption, help: "Frame sizes WxH.")
-    var sizes: [String] = ["640x480", "1920x1080"]
+    var sizes: [String] = ["640x480", "1920x1080", "3840x2160"]
 
     @Option(name: .long, parsing: .upToNextOption, help: "Transports: ipc, tcp, shm (headers over ipc, pixels in shared memory).")
     var transports: [String] = ["ipc", "tcp", "shm"]

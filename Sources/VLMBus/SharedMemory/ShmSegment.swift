@@ -40,6 +40,9 @@ final class ShmSegment: @unchecked Sendable {
     let size: Int
     private let fd: Int32
     private let owner: Bool
+    /// The layout, read once and checked (`open`): later writes to the header by another process
+    /// cannot move a slot outside the mapping.
+    private(set) var slotCount = 0, slotBytes = 0, dataOffset = 0, readerCount = 0
 
     private init(name: String, fd: Int32, size: Int, owner: Bool) throws {
         guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED else {
@@ -72,6 +75,7 @@ final class ShmSegment: @unchecked Sendable {
         s.base.storeBytes(of: UInt64(dataOffset).littleEndian, toByteOffset: ShmLayout.dataOffsetOffset, as: UInt64.self)
         s.base.storeBytes(of: UInt64(getpid()).littleEndian, toByteOffset: ShmLayout.ownerPidOffset, as: UInt64.self)
         s.base.storeBytes(of: UInt32(ShmLayout.readerEntries).littleEndian, toByteOffset: ShmLayout.readerCountOffset, as: UInt32.self)
+        s.readLayout()
         return s
     }
 
@@ -86,6 +90,7 @@ final class ShmSegment: @unchecked Sendable {
               s.base.loadUnaligned(fromByteOffset: 8, as: UInt32.self) == ShmLayout.version else {
             throw ShmError(code: 0, message: "shared memory \(name) is not a VLMBus frame ring")
         }
+        s.readLayout()
         let slots = s.slotCount, stride = s.slotBytes, dataOffset = s.dataOffset
         let (total, overflow) = stride.multipliedReportingOverflow(by: slots)
         guard slots > 0, slots <= 1024, stride > 0, !overflow, s.readerCount == ShmLayout.readerEntries,
@@ -101,10 +106,12 @@ final class ShmSegment: @unchecked Sendable {
         if owner { shm_unlink(name) }
     }
 
-    var slotCount: Int { Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: ShmLayout.slotCountOffset, as: UInt32.self))) }
-    var slotBytes: Int { Int(clamping: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: ShmLayout.slotBytesOffset, as: UInt64.self))) }
-    var dataOffset: Int { Int(clamping: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: ShmLayout.dataOffsetOffset, as: UInt64.self))) }
-    var readerCount: Int { Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: ShmLayout.readerCountOffset, as: UInt32.self))) }
+    private func readLayout() {
+        slotCount = Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: ShmLayout.slotCountOffset, as: UInt32.self)))
+        slotBytes = Int(clamping: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: ShmLayout.slotBytesOffset, as: UInt64.self)))
+        dataOffset = Int(clamping: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: ShmLayout.dataOffsetOffset, as: UInt64.self)))
+        readerCount = Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: ShmLayout.readerCountOffset, as: UInt32.self)))
+    }
 
     /// The generation word of `slot` (seqlock: odd while being written).
     func generation(_ slot: Int) -> UnsafeMutablePointer<UInt64> {
