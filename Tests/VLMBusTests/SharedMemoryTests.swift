@@ -146,7 +146,13 @@ func ownSegments() -> [String] {
         var sharedTexts = 0, inlineTexts = 0, wrongKind = 0
         for seq in UInt64(0)..<10 {
             let (info, blob) = try patternFrame(width: 40, height: 30, seq: seq)
-            try pub.publishFrame(topic: "/cam/image", seq: seq, stampNs: BusClock.nowNs(), frame: info, pixels: blob)
+            if seq % 2 == 0 {
+                try pub.publishFrame(topic: "/cam/image", seq: seq, stampNs: BusClock.nowNs(), frame: info, pixels: blob)
+            } else {  // written in place into the slot; the inline copy comes from the slot
+                try pub.publishFrame(topic: "/cam/image", seq: seq, stampNs: BusClock.nowNs(), frame: info) { slot in
+                    blob.withUnsafeBytes { slot.copyMemory(from: $0) }
+                }
+            }
             try pub.publish(topic: "/cam/info", header: MessageHeader(type: "vlm/Text", seq: seq, fields: ["text": .string("x")]))
             // Take each frame before the next lap of the ring (a queued reference can be reclaimed).
             for (sub, isShared) in [(shared, true), (inline, false)] {
