@@ -63,3 +63,60 @@ func sharedAndInlinePythonClientsAndASwiftSharedSubscriberSeeIdenticalPixels() t
     #expect(swiftCRCs.count >= 8)
     #expect(pub.sharedMemoryStats.framesWritten >= 8)
 }
+
+/// The Python reader drops a frame whose slot was overwritten while it held the view.
+@Test(.enabled(if: pythonHasZMQ, "python3 cannot import zmq and numpy"))
+func pythonSharedReaderDetectsASlotOverwrittenWhileItHeldTheView() throws {
+    let script = """
+        import json, sys, zmq
+        sys.path.insert(0, sys.argv[2])
+        import vlm_shm
+        sub = zmq.Context().socket(zmq.SUB)
+        sub.setsockopt(zmq.SUBSCRIBE, b"@shm:/t")
+        sub.setsockopt(zmq.RCVTIMEO, 20000)
+        sub.connect(sys.argv[1])
+        frames = vlm_shm.SharedFrames()
+        view = None
+        while view is None:
+            topic, header = sub.recv_multipart()
+            view = frames.resolve(json.loads(header))
+        first = int(view.pixels[0, 0, 0])
+        print("HOLD", json.loads(header)["seq"], view.intact(), flush=True)
+        sys.stdin.readline()  # the publisher laps the ring meanwhile
+        print("AFTER", view.intact(), frames.torn, flush=True)
+        """
+    let pub = try Publisher(bind: temporaryIPCEndpoint("py-torn"))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script, pub.endpoint, repoRoot.appendingPathComponent("Examples/python").path]
+    let input = Pipe(), output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    try process.run()
+    var text = ""
+    var seq: UInt64 = 0
+    let deadline = Date(timeIntervalSinceNow: 30)
+    // Publish slowly until the client holds a view (it reads the slot in place, unpinned).
+    while !text.contains("HOLD") && Date() < deadline {
+        let (info, blob) = try patternFrame(width: 16, height: 16, seq: seq)
+        try pub.publishFrame(topic: "/t", seq: seq, stampNs: BusClock.nowNs(), frame: info, pixels: blob)
+        seq += 1
+        usleep(50_000)
+        if pub.sharedMemoryStats.framesWritten > 0, text.isEmpty || !text.contains("\n") {
+            let fd = output.fileHandleForReading.fileDescriptor
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&pfd, 1, 0) > 0 { text += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self) }
+        }
+    }
+    #expect(text.contains("HOLD") && text.contains("True"), "\(text)")
+    for _ in 0..<20 {  // more than the ring's six slots
+        let (info, blob) = try patternFrame(width: 16, height: 16, seq: seq)
+        try pub.publishFrame(topic: "/t", seq: seq, stampNs: BusClock.nowNs(), frame: info, pixels: blob)
+        seq += 1
+    }
+    input.fileHandleForWriting.write(Data("go\n".utf8))
+    process.waitUntilExit()
+    text += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(process.terminationStatus == 0)
+    #expect(text.contains("AFTER False 1"), "\(text)")
+}
