@@ -244,6 +244,25 @@ func ownSegments() -> [String] {
         _ = seg
     }
 
+    @Test func subscriptionRoutesAndTheirCap() {
+        var subs = ShmSubscriptions()
+        func note(_ kind: UInt8, _ prefix: String) { ([kind] + Array(prefix.utf8)).withUnsafeBytes { subs.note($0) } }
+        #expect(subs.route("/a") == ShmRoute(plain: true, shared: false))  // no @shm: asks: exactly v1
+        note(1, "@shm:/a")
+        #expect(subs.route("/a/b") == ShmRoute(plain: false, shared: true))
+        #expect(subs.route("/b") == ShmRoute(plain: false, shared: false))
+        note(1, "/a")
+        #expect(subs.route("/a/b") == ShmRoute(plain: true, shared: true))
+        note(0, "/a")  // the last plain holder left
+        #expect(subs.route("/a/b") == ShmRoute(plain: false, shared: true))
+        note(1, "")  // a catch-all plain client wants everything inline
+        #expect(subs.route("/b") == ShmRoute(plain: true, shared: false))
+        note(0, "")
+        for i in 0..<ShmSubscriptions.maxPrefixes { note(1, "/flood/\(i)") }
+        #expect(subs.overflowed)
+        #expect(subs.route("/a/b") == ShmRoute(plain: true, shared: true), "past the cap everything also goes inline")
+    }
+
     @Test func hostileReferencesAreCountedNotFollowed() throws {
         let reader = ShmReader()
         func message(_ shm: JSONValue) -> BusMessage {

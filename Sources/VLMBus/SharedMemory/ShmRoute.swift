@@ -28,6 +28,10 @@ struct ShmSubscriptions {
     private var cache: [String: ShmRoute] = [:]
     /// Subscribe messages for `@shm:` prefixes seen (an estimate of same-host readers).
     private(set) var sharedRequests = 0
+    /// Peers control how many prefixes arrive: past this many distinct ones the set stops
+    /// growing and every message is also sent inline (nobody can lose frames by it).
+    static let maxPrefixes = 4096
+    private(set) var overflowed = false
 
     /// `message` is an XPUB subscription message: 0x01 or 0x00, then the prefix.
     mutating func note(_ message: UnsafeRawBufferPointer) {
@@ -36,6 +40,11 @@ struct ShmSubscriptions {
         let isShared = prefix.starts(with: SharedMemoryTopic.markerBytes)
         if kind == 1 {
             if isShared { sharedRequests += 1 }
+            guard prefixes.count < Self.maxPrefixes else {
+                overflowed = true
+                cache.removeAll(keepingCapacity: true)
+                return
+            }
             guard prefixes.insert(prefix).inserted else { return }
             if isShared { sharedPrefixes += 1 }
         } else {
@@ -51,7 +60,7 @@ struct ShmSubscriptions {
         if let r = cache[topic] { return r }
         let plainTopic = Array(topic.utf8)
         let sharedTopic = SharedMemoryTopic.markerBytes + plainTopic
-        var r = ShmRoute(plain: false, shared: false)
+        var r = ShmRoute(plain: overflowed, shared: false)
         for p in prefixes {
             if p.starts(with: SharedMemoryTopic.markerBytes) {
                 if sharedTopic.starts(with: p) { r.shared = true }
