@@ -24,11 +24,13 @@ enum LaunchFileLookup {
             out += "\n\(entry.name)  \(entry.used.path)  [\(entry.used.directory.origin.rawValue)]\n"
             do {
                 let args = try LaunchArgDeclaration.declared(inFileAt: entry.used.path).filter { $0.fixedValue == nil }
+                let values = args.map { arg in arg.defaultValue.map { $0.isEmpty ? "(default: empty)" : "(default: \($0))" } ?? "(required)" }
                 let width = min(24, args.map(\.name.count).max() ?? 0)
-                for arg in args {
-                    let value = arg.defaultValue.map { $0.isEmpty ? "(default: empty)" : "(default: \($0))" } ?? "(required)"
+                let valueWidth = min(40, values.map(\.count).max() ?? 0)
+                for (arg, value) in zip(args, values) {
                     let name = arg.name.padding(toLength: max(width, arg.name.count), withPad: " ", startingAt: 0)
-                    out += "    \(name)  \(value)" + (arg.doc.map { "  \($0)" } ?? "") + "\n"
+                    let shown = arg.doc == nil ? value : value.padding(toLength: max(valueWidth, value.count), withPad: " ", startingAt: 0)
+                    out += "    \(name)  \(shown)" + (arg.doc.map { "  \($0)" } ?? "") + "\n"
                 }
                 if args.isEmpty { out += "    (no args)\n" }
             } catch {
