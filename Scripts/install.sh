@@ -5,6 +5,7 @@
 #   Scripts/install.sh --prefix DIR --binary PATH  # install an already built vlmnode (no build)
 #   Scripts/install.sh --prefix DIR --no-build     # install .build/release/vlmnode as it is
 #   Scripts/install.sh --prefix DIR --uninstall    # remove what the manifest lists, nothing else
+#   --jobs N                                       # build with swift build -j N (a loaded machine)
 #
 # Layout under PREFIX:
 #   bin/vlmnode
@@ -16,13 +17,14 @@
 #   share/vlmnode/install-manifest.txt every file and directory this script created, for --uninstall
 set -euo pipefail
 
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "install.sh: $*" >&2; exit 1; }
 
 PREFIX=/usr/local
 BINARY=""
 BUILD=1
 UNINSTALL=0
+JOBS=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --prefix) [ $# -ge 2 ] || die "--prefix needs a directory"; PREFIX=$2; shift 2 ;;
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
         --binary) [ $# -ge 2 ] || die "--binary needs a path"; BINARY=$2; BUILD=0; shift 2 ;;
         --binary=*) BINARY=${1#--binary=}; BUILD=0; shift ;;
         --no-build) BUILD=0; shift ;;
+        --jobs) [ $# -ge 2 ] || die "--jobs needs a number"; JOBS=(-j "$2"); shift 2 ;;
         --uninstall) UNINSTALL=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) die "unknown option '$1' (see --help)" ;;
@@ -67,7 +70,7 @@ fi
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 if [ "$BUILD" -eq 1 ]; then
-    (cd "$SRC" && swift build -c release --product vlmnode)
+    (cd "$SRC" && swift build -c release --product vlmnode ${JOBS[@]+"${JOBS[@]}"})
     BINARY="$(cd "$SRC" && swift build -c release --show-bin-path)/vlmnode"
 elif [ -z "$BINARY" ]; then
     BINARY="$SRC/.build/release/vlmnode"
