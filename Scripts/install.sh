@@ -105,7 +105,7 @@ put() {
     local mode=$1 src=$2 dest=$3
     [ ! -e "$dest" ] && [ ! -L "$dest" ] || die "$dest exists and was not installed by install.sh; move it away or choose another --prefix"
     make_dir "$(dirname "$dest")"
-    install -m "$mode" -- "$src" "$dest"
+    install -p -m "$mode" -- "$src" "$dest"
     echo "f $dest" >> "$STAGE/manifest"
 }
 
