@@ -8,7 +8,8 @@ struct GraphCommand: ParsableCommand {
         commandName: "graph",
         abstract: "Print a launch file's expanded graph: nodes, topics and edges (text or Graphviz DOT).")
 
-    @Argument(help: "The launch file: a path or a name, found as `vlmnode launch` finds it (see `vlmnode launch --list`).")
+    @Argument(help: "The launch file: a path or a name, found as `vlmnode launch` finds it (see `vlmnode launch --list`).",
+              completion: LaunchFileLookup.completion)
     var file: String
 
     @Argument(help: "Arg overrides, name:=value.")

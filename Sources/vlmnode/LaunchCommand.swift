@@ -18,7 +18,8 @@ struct LaunchCommand: ParsableCommand {
             failed or a node could not start, 3 a node failed, 4 a node had to be SIGKILLed at shutdown.
             """)
 
-    @Argument(help: "The launch file: a path, or a name such as pick_place.launch or pick_place.")
+    @Argument(help: "The launch file: a path, or a name such as pick_place.launch or pick_place.",
+              completion: LaunchFileLookup.completion)
     var file: String?
 
     @Argument(help: "Arg overrides, name:=value.")

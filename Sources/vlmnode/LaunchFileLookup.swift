@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import VLMLaunch
 
@@ -10,6 +11,9 @@ enum LaunchFileLookup {
         if let note = found.note { printError(note) }
         return found.path
     }
+
+    /// Shell completion (bash/zsh/fish) of a launch file argument: every name found on the path.
+    static let completion = CompletionKind.custom { _, _, _ in LaunchSearchPath().list().map(\.name) }
 
     /// `vlmnode launch --list`: the search path, then every file found with where it is, its args
     /// and their docs, and the copies it shadows.
