@@ -39,15 +39,22 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -n "$PREFIX" ] || die "--prefix is empty"
-case "$PREFIX" in /*) ;; *) PREFIX="$PWD/$PREFIX" ;; esac
-PREFIX=${PREFIX%/}
+PREFIX=$(realpath -m -s -- "$PREFIX")   # absolute, without . or .. (symlinks kept as named)
 SHARE="$PREFIX/share/vlmnode"
 MANIFEST="$SHARE/install-manifest.txt"
 
 # Removes the files a manifest lists, then the directories it lists that are now empty (deepest
-# first). Anything else in PREFIX is left alone.
+# first). Anything else in PREFIX is left alone, and nothing outside it is touched even if the
+# manifest was edited to say so.
 remove_listed() {
     local manifest=$1 kind path dirs
+    while IFS=' ' read -r kind path; do
+        case "$path" in
+            "$PREFIX"|"$PREFIX"/*) ;;
+            *) die "$manifest lists $path, outside $PREFIX: not removing anything" ;;
+        esac
+        case "/$path/" in */../*|*/./*) die "$manifest lists $path (with . or ..): not removing anything" ;; esac
+    done < "$manifest"
     dirs=$(awk '$1 == "d" { print length($0) " " substr($0, 3) }' "$manifest" | sort -rn | cut -d' ' -f2-)
     while IFS=' ' read -r kind path; do
         if [ "$kind" = f ]; then rm -f -- "$path"; fi

@@ -109,4 +109,26 @@ import TestSupport
         #expect(bad.status != 0 && bad.stderr.contains("no vlmnode binary there"))
         #expect(try Self.snapshot(prefix) == before)
     }
+
+    @Test func uninstallTouchesNothingOutsideThePrefix() throws {
+        let prefix = try makeTemporaryDirectory("prefix")
+        let outside = try makeTemporaryDirectory("outside").appendingPathComponent("keep.txt")
+        try "keep\n".write(to: outside, atomically: true, encoding: .utf8)
+        let installed = try Self.install(["--prefix", prefix.path + "/sub/../inst", "--binary", VLMNodeBinary.url.path])
+        #expect(installed.status == 0, "\(installed.stderr)")
+        let manifest = prefix.appendingPathComponent("inst/share/vlmnode/install-manifest.txt")
+        let original = try String(contentsOf: manifest, encoding: .utf8)
+        #expect(original.contains("f \(prefix.path)/inst/bin/vlmnode\n") && !original.contains(".."))
+        // A manifest that names a file elsewhere is refused as a whole.
+        try (original + "f \(outside.path)\n").write(to: manifest, atomically: true, encoding: .utf8)
+        let refused = try Self.install(["--prefix", prefix.path + "/inst", "--uninstall"])
+        #expect(refused.status != 0 && refused.stderr.contains("outside \(prefix.path)/inst: not removing anything"), "\(refused.stderr)")
+        #expect(FileManager.default.fileExists(atPath: outside.path))
+        #expect(FileManager.default.fileExists(atPath: prefix.appendingPathComponent("inst/bin/vlmnode").path))
+        try original.write(to: manifest, atomically: true, encoding: .utf8)
+        let removed = try Self.install(["--prefix", prefix.path + "/inst", "--uninstall"])
+        #expect(removed.status == 0)
+        #expect(try Self.snapshot(prefix).isEmpty, "the install created inst/, so uninstall removes it")
+        #expect(FileManager.default.fileExists(atPath: outside.path))
+    }
 }

@@ -60,6 +60,12 @@ import TestSupport
         // The shipped files come from the checkout this binary was built from.
         #expect(list.stdout.contains("\npick_place.launch  "))
 
+        // A broken file is listed with its problem; the listing still succeeds.
+        try "<launch><arg name=\"x\"></launch>\n".write(to: b.appendingPathComponent("broken.launch"), atomically: true, encoding: .utf8)
+        let listed = try Self.run(["launch", "--list"], cwd: cwd, launchPath: path)
+        #expect(listed.status == 0)
+        #expect(listed.stdout.contains("\nbroken.launch  \(b.path)/broken.launch  [VLMNODE_LAUNCH_PATH]\n    (cannot read: \(b.path)/broken.launch:1:"), "\(listed.stdout)")
+
         let missing = try Self.run(["launch", "--check", "nothing"], cwd: cwd, launchPath: path)
         #expect(missing.status == 1)
         #expect(missing.stderr.hasPrefix("vlmnode: nothing: no such launch file (looked for nothing or nothing.launch in \(cwd.path) (current directory), \(a.path) (VLMNODE_LAUNCH_PATH)"))
