@@ -51,7 +51,7 @@ public enum BuiltInNodeTypes {
         outputs: [PortSpec("detections", topic: "detections", type: MessageType.detections)],
         params: [
             ParamSpec("queries", .stringList, required: true, doc: "what to look for"),
-            ParamSpec("model", .string, doc: "hub name or folder"),
+            ParamSpec("model", .model, default: .string("google/owlvit-base-patch32"), doc: "short name, hub id or folder"),
             ParamSpec("threshold", .number),
             ParamSpec("nms", .number, doc: "IoU for class-aware NMS; 0 turns it off"),
             ParamSpec("top_k", .int),
@@ -71,7 +71,7 @@ public enum BuiltInNodeTypes {
         ],
         params: [
             ParamSpec("prompts", .stringList, required: true),
-            ParamSpec("model", .string),
+            ParamSpec("model", .model, default: .string("microsoft/xclip-base-patch32"), doc: "short name, hub id or folder"),
             ParamSpec("window", .number, doc: "seconds"),
             ParamSpec("stride", .number, doc: "seconds"),
             ParamSpec("threshold", .number, doc: "event threshold (probability; the logit with one prompt)"),
@@ -90,8 +90,8 @@ public enum BuiltInNodeTypes {
         outputs: [PortSpec("grounding", topic: "grounding", type: MessageType.grounding)],
         params: [
             ParamSpec("command", .string, doc: "a fixed command, grounded on every frame"),
-            ParamSpec("detector", .string),
-            ParamSpec("segmenter", .string),
+            ParamSpec("detector", .model, default: .string("google/owlvit-base-patch32"), doc: "OWL-ViT model"),
+            ParamSpec("segmenter", .model, default: .string("CIDAS/clipseg-rd64-refined"), doc: "CLIPSeg model"),
             ParamSpec("threshold", .number),
         ],
         arguments: { _ in ["node", "ground"] })

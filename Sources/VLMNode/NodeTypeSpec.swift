@@ -43,11 +43,14 @@ public enum ParamKind: String, Sendable, Hashable {
     case number
     /// A list of strings, or one comma-separated string.
     case stringList = "string list"
+    /// A model: a short name (`owlvit`), a hub id or a folder. A string to validation; tools such as
+    /// `vlmnode models pull --for` find the models a graph needs through it.
+    case model = "model name"
     case any
 
     public func accepts(_ value: ParamValue) -> Bool {
         switch (self, value) {
-        case (.any, _), (.string, .string), (.int, .int), (.bool, .bool): return true
+        case (.any, _), (.string, .string), (.model, .string), (.int, .int), (.bool, .bool): return true
         case (.number, .int), (.number, .double): return true
         case (.stringList, .string): return true
         case (.stringList, .list(let items)): return items.allSatisfy { if case .list = $0 { false } else { true } }

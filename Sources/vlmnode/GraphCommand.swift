@@ -8,7 +8,8 @@ struct GraphCommand: ParsableCommand {
         commandName: "graph",
         abstract: "Print a launch file's expanded graph: nodes, topics and edges (text or Graphviz DOT).")
 
-    @Argument(help: "The launch file.")
+    @Argument(help: "The launch file: a path or a name, found as `vlmnode launch` finds it (see `vlmnode launch --list`).",
+              completion: LaunchFileLookup.completion)
     var file: String
 
     @Argument(help: "Arg overrides, name:=value.")
@@ -18,8 +19,9 @@ struct GraphCommand: ParsableCommand {
     var dot = false
 
     func run() throws {
-        let paths = LaunchPaths(file: file)
         do {
+            let file = try LaunchFileLookup.resolve(file)
+            let paths = LaunchPaths(file: file)
             let graph = try LaunchLoader.load(file: file, overrides: try LaunchLoader.parseOverrides(overrides), paths: paths)
             print(dot ? GraphRender.dot(graph) : GraphRender.text(graph, vlmnodeExecutable: "vlmnode"), terminator: "")
         } catch {

@@ -4,23 +4,33 @@ import VLMBus
 import VLMLaunch
 
 /// `vlmnode launch FILE [name:=value…] [--check]`: parse, expand, validate, then run and supervise.
+/// `FILE` is a path or a name looked up like a command (`LaunchSearchPath`); `--list` shows them all.
 struct LaunchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "launch",
         abstract: "Start and supervise a graph of nodes from a launch file (docs/launch.md).",
         discussion: """
+            FILE is a path, or a name (with or without .launch) looked up in the current directory, then \
+            each directory of VLMNODE_LAUNCH_PATH (colon-separated), then PREFIX/share/vlmnode/launch next \
+            to this binary, then the Launch/ folder of the source checkout it was built from; --list shows \
+            every file found.
+
             Exit status: 0 clean shutdown, 1 launch file error (nothing started), 2 a required node \
             failed or a node could not start, 3 a node failed, 4 a node had to be SIGKILLed at shutdown.
             """)
 
-    @Argument(help: "The launch file.")
-    var file: String
+    @Argument(help: "The launch file: a path, or a name such as pick_place.launch or pick_place.",
+              completion: LaunchFileLookup.completion)
+    var file: String?
 
     @Argument(help: "Arg overrides, name:=value.")
     var overrides: [String] = []
 
     @Flag(help: "Parse, expand and validate only; print the graph and start nothing.")
     var check = false
+
+    @Flag(help: "List every launch file found by name: where, its args and their docs, shadowed copies.")
+    var list = false
 
     @Option(help: "Seconds between SIGINT and SIGKILL when stopping nodes.")
     var shutdownTimeout: Double = 3
@@ -32,12 +42,29 @@ struct LaunchCommand: ParsableCommand {
     var launchID: String?
 
     func run() throws {
+        if list {
+            guard file == nil else {
+                printError("--list takes no launch file")
+                throw ExitCode(1)
+            }
+            print(LaunchFileLookup.listing(), terminator: "")
+            return
+        }
+        guard let name = file else {
+            printError("give a launch file (a path or a name such as pick_place.launch), or --list to see them")
+            throw ExitCode(1)
+        }
         if let launchID, launchID.isEmpty || !launchID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
             printError("--launch-id '\(launchID)' may only use letters, digits, '_' and '-'")
             throw ExitCode(1)
         }
         // Shared-memory frame rings left by SIGKILLed publishers of an earlier run (docs/protocol.md §8).
         SharedMemoryJanitor.reclaimStale()
+        let file: String
+        do { file = try LaunchFileLookup.resolve(name) } catch {
+            printError(error)
+            throw ExitCode(1)
+        }
         let paths = LaunchPaths(file: file, launchID: launchID, logDirectory: logDir.map { URL(fileURLWithPath: $0) })
         let graph: LaunchGraph
         do {

@@ -46,15 +46,38 @@ struct ModelsCommand: ParsableCommand {
 
     struct Pull: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Download a model (org/name[@revision]) into the cache, or bring it up to date; prints its folder.")
+            abstract: "Download models into the cache, or bring them up to date; prints their folders.",
+            discussion: """
+                A model is a hub id (org/name[@revision]) or a short name: \(ModelAliases.table.map { "\($0.name) = \($0.repo)" }.joined(separator: ", ")).
+                --for FILE fetches every model the launch file's nodes load (their model params, else the \
+                node types' defaults), so a robot can be prepared before it goes offline; FILE is found as \
+                `vlmnode launch` finds it, and name:=value words set its args.
+                """)
 
-        @Argument(help: "Hub id, e.g. openai/clip-vit-base-patch32 or google/owlvit-base-patch32@main.")
-        var id: String
+        @Argument(help: "Hub ids or short names (e.g. owlvit, openai/clip-vit-base-patch32@main); with --for, name:=value arg overrides.")
+        var words: [String] = []
+
+        @Option(name: .customLong("for"), help: "A launch file (path or name): pull every model its nodes need.")
+        var launchFile: String?
 
         func run() throws {
             do {
-                let model = try ModelStore().pull(try ModelStore.hubID(id))
-                print(model.folder.path)
+                let models = try launchFile.map { try LaunchModels.needed(byLaunchFile: $0, overrides: words) } ?? words
+                guard !models.isEmpty || launchFile != nil else {
+                    throw CLIError("give a model (hub id or short name: \(ModelAliases.names)) or --for LAUNCHFILE")
+                }
+                let store = ModelStore()
+                var pulled = Set<String>()
+                for model in models {
+                    if let folder = try store.localFolder(model) {
+                        printError("\(model): a local folder, nothing to fetch")
+                        print(folder.path)
+                        continue
+                    }
+                    let id = try ModelStore.hubID(model)
+                    guard pulled.insert(id.description).inserted else { continue }
+                    print(try store.pull(id).folder.path)
+                }
             } catch {
                 throw failure(error)
             }
@@ -65,7 +88,7 @@ struct ModelsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Architecture, parameter count, dtypes and files of a model (hub id or folder).")
 
-        @Argument(help: "Hub id (org/name[@revision]) or a model folder.")
+        @Argument(help: "Hub id (org/name[@revision]), short name (owlvit, clip, xclip, clipseg) or a model folder.")
         var model: String
 
         @Flag(help: "Print one JSON object.")

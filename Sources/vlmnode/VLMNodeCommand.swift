@@ -6,6 +6,7 @@ struct VLMNodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vlmnode",
         abstract: "Language-grounded perception nodes for robots and video pipelines.",
+        version: version,
         subcommands: [
             SourceCommand.self,
             TopicCommand.self,
@@ -22,5 +23,9 @@ struct VLMNodeCommand: AsyncParsableCommand {
             PlayCommand.self,
             BagCommand.self,
             BenchCommand.self,
+            DoctorCommand.self,
         ])
+
+    /// `vlmnode --version`, and the first line of `vlmnode doctor`.
+    static let version = "0.2.0"
 }

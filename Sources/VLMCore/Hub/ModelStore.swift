@@ -22,7 +22,7 @@ public struct ResolvedModel: Sendable {
 }
 
 /// Turns a `--model` value into a model folder: a local folder as given; else a hub id
-/// (`org/name[@revision]`) found in the Hugging Face cache; else downloaded from
+/// (`org/name[@revision]`, or a short name such as `owlvit`, see `ModelAliases`) found in the Hugging Face cache; else downloaded from
 /// `$HF_ENDPOINT/{repo}/resolve/{revision}/{file}` into that cache (see `HubCache` for the layout).
 ///
 ///     let model = try ModelStore().resolve("openai/clip-vit-base-patch32")
@@ -82,10 +82,12 @@ public final class ModelStore {
         return URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
     }
 
-    /// Parses a hub id, or explains that `model` is neither a folder nor a hub id.
+    /// Parses a hub id or a short name (`ModelAliases`: `owlvit`, `clip`…), or explains that `model`
+    /// is neither a folder nor either of those.
     public static func hubID(_ model: String) throws -> HubModelID {
-        guard let id = HubModelID(parsing: model) else {
-            throw HubError(.invalidModelID, "\(model): no such model folder, and not a hub id (org/name[@revision])")
+        guard let id = HubModelID(parsing: ModelAliases.expand(model) ?? model) else {
+            throw HubError(.invalidModelID, "\(model): no such model folder, and not a hub id (org/name[@revision]) "
+                           + "or a short name (\(ModelAliases.names))")
         }
         return id
     }
