@@ -71,7 +71,12 @@ private func runWhilePublishing(_ args: @escaping @Sendable (String) -> [String]
 }
 
 @Test func topicToolsFailWithOneClearLine() throws {
-    let noConnect = try VLMNodeBinary.run(["topic", "echo", "/x"])
+    // An empty runtime directory of its own: a launch running elsewhere on the machine (another
+    // test, another user's graph) would otherwise make `/x` resolvable through its graph file.
+    let runtime = try makeTemporaryDirectory("topic-cli-runtime")
+    var env = ProcessInfo.processInfo.environment
+    env["VLMNODE_RUNTIME_DIR"] = runtime.path
+    let noConnect = try VLMNodeBinary.run(["topic", "echo", "/x"], environment: env)
     #expect(noConnect.status != 0 && noConnect.stderr.contains("--connect"))
     let silent = try VLMNodeBinary.run(["topic", "echo", "/x", "--connect", "tcp://127.0.0.1:9", "--timeout", "0.5"])
     #expect(silent.status != 0)
