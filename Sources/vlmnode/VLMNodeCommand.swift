@@ -12,6 +12,7 @@ struct VLMNodeCommand: AsyncParsableCommand {
             ModelsCommand.self,
             ClassifyCommand.self,
             DetectCommand.self,
+            AskCommand.self,
             VideoCommand.self,
             GroundCommand.self,
             SegmentCommand.self,
