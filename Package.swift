@@ -47,12 +47,13 @@ let package = Package(
         .target(name: "Detection", dependencies: ["VLMCore", "VLMNode", "VLMBus"], path: "Plugins/Detection"),
         .target(name: "VideoText", dependencies: ["VLMCore", "VLMNode", "VLMBus"], path: "Plugins/VideoText"),
         .target(name: "Grounding", dependencies: ["VLMCore", "VLMNode", "VLMBus", "Detection"], path: "Plugins/Grounding"),
+        .target(name: "VQA", dependencies: ["VLMCore", "VLMNode", "VLMMessages", "VLMBus"], path: "Plugins/VQA"),
 
         .executableTarget(
             name: "vlmnode",
             dependencies: [
                 "VLMBus", "VLMMedia", "VLMCore", "VLMNode", "VLMLaunch", "VLMRecord",
-                "Detection", "VideoText", "Grounding",
+                "Detection", "VideoText", "Grounding", "VQA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -62,7 +63,7 @@ let package = Package(
         .testTarget(name: "VLMMediaTests", dependencies: ["VLMMedia", "TestSupport"]),
         .testTarget(name: "VLMCoreTests", dependencies: ["VLMCore", "TestSupport"]),
         .testTarget(name: "VLMNodeTests", dependencies: ["VLMNode", "VLMMessages", "TestSupport"]),
-        .testTarget(name: "VLMLaunchTests", dependencies: ["VLMLaunch", "TestSupport"]),
+        .testTarget(name: "VLMLaunchTests", dependencies: ["VLMLaunch", "TestSupport", "VQA"]),
         .testTarget(name: "VLMRecordTests", dependencies: ["VLMRecord", "TestSupport"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),
         .testTarget(name: "VideoTextTests", dependencies: ["VideoText", "TestSupport"]),

@@ -18,6 +18,7 @@ struct GraphCommand: ParsableCommand {
     var dot = false
 
     func run() throws {
+        _ = PluginNodeTypes.registered
         let paths = LaunchPaths(file: file)
         do {
             let graph = try LaunchLoader.load(file: file, overrides: try LaunchLoader.parseOverrides(overrides), paths: paths)

@@ -31,6 +31,7 @@ struct LaunchCommand: ParsableCommand {
     var launchID: String?
 
     func run() throws {
+        _ = PluginNodeTypes.registered
         if let launchID, launchID.isEmpty || !launchID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
             printError("--launch-id '\(launchID)' may only use letters, digits, '_' and '-'")
             throw ExitCode(1)
