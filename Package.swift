@@ -68,6 +68,7 @@ let package = Package(
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),
         .testTarget(name: "VideoTextTests", dependencies: ["VideoText", "TestSupport"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding", "TestSupport"]),
+        .testTarget(name: "VQATests", dependencies: ["VQA", "TestSupport"]),
         // End-to-end tests that run the built `vlmnode` binary.
         .testTarget(name: "CLITests", dependencies: ["vlmnode", "VLMBus", "VLMRecord", "VLMNode", "TestSupport"]),
     ],

@@ -3,7 +3,7 @@ import VLMBus
 import VLMMessages
 
 /// `vlm/Answers`: the answers to the questions asked of one frame.
-public struct AnswersMessage: TypedMessage {
+public struct AnswersMessage: TypedMessage, Equatable {
     public static let messageType = "vlm/Answers"
     public static let summary = "ViLT's answers to questions about one frame: top-k labels by sigmoid score per question."
     public static let isResult = true
