@@ -158,5 +158,9 @@ import TestSupport
         #expect { try ViltImageProcessor()([RGBImage(width: 2000, height: 1, pixels: [UInt8](repeating: 0, count: 6000))]) } throws: {
             "\($0)".contains("too thin")
         }
+        // Hostile configs are refused by key before any allocation.
+        #expect { try ViltImageProcessor(object: ["size": 100_000], file: "p.json") } throws: { "\($0)".contains("\"size\" must be an integer in 1...4096") }
+        #expect { try ViltImageProcessor(object: ["size_divisor": 0], file: "p.json") } throws: { "\($0)".contains("size_divisor") }
+        #expect { try ViltImageProcessor(object: ["image_processor_type": "CLIPImageProcessor"], file: "p.json") } throws: { "\($0)".contains("not ViltImageProcessor") }
     }
 }

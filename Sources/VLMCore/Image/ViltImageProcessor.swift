@@ -74,8 +74,11 @@ public struct ViltImageProcessor: Sendable {
         doNormalize = try bool("do_normalize") ?? doNormalize
         doPad = try bool("do_pad") ?? doPad
         if let v = o["size"], !(v is NSNull) {
-            if v is NSNumber { shortestEdge = try int(v, "size") }
-            else if let d = v as? [String: Any], d["shortest_edge"] != nil { shortestEdge = try int(d["shortest_edge"], "size.shortest_edge") }
+            // Capped at 4096 (the published models use 384): the output can be 1.67x that on the long side.
+            if v is NSNumber { shortestEdge = try int(v, "size", max: 4096) }
+            else if let d = v as? [String: Any], d["shortest_edge"] != nil {
+                shortestEdge = try int(d["shortest_edge"], "size.shortest_edge", max: 4096)
+            }
             else { throw fail("\"size\" must be an integer or {shortest_edge}") }
         }
         if let v = o["size_divisor"], !(v is NSNull) { sizeDivisor = try int(v, "size_divisor") }
