@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "VLMBus", targets: ["VLMBus"]),
         .library(name: "VLMCore", targets: ["VLMCore"]),
         .library(name: "VLMNode", targets: ["VLMNode"]),
+        .library(name: "VLMMessages", targets: ["VLMMessages"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,7 +38,9 @@ let package = Package(
         // Packed-weight AVX2/FMA sgemm (run-time dispatch, portable fallback); -O3 even in debug
         // builds, like fastMath: the parity tests run whole models through it.
         .target(name: "CVLMKernels", cSettings: [.unsafeFlags(["-O3"])]),
-        .target(name: "VLMNode", dependencies: ["VLMBus", "VLMCore"]),
+        // Typed wire messages (header codec + JSON Schema from one definition): light, for recorders and viewers too.
+        .target(name: "VLMMessages", dependencies: ["VLMBus"]),
+        .target(name: "VLMNode", dependencies: ["VLMBus", "VLMCore", "VLMMessages"]),
         .target(name: "CVLMProcess"),
         .target(name: "VLMLaunch", dependencies: ["VLMNode", "CVLMProcess"]),
         .target(name: "VLMRecord", dependencies: ["VLMBus", "CZstd", "CLZ4", "CZlib"], swiftSettings: fastMath),
@@ -46,12 +49,13 @@ let package = Package(
         .target(name: "Detection", dependencies: ["VLMCore", "VLMNode", "VLMBus"], path: "Plugins/Detection"),
         .target(name: "VideoText", dependencies: ["VLMCore", "VLMNode", "VLMBus"], path: "Plugins/VideoText"),
         .target(name: "Grounding", dependencies: ["VLMCore", "VLMNode", "VLMBus", "Detection"], path: "Plugins/Grounding"),
+        .target(name: "VQA", dependencies: ["VLMCore", "VLMNode", "VLMMessages", "VLMBus"], path: "Plugins/VQA"),
 
         .executableTarget(
             name: "vlmnode",
             dependencies: [
                 "VLMBus", "VLMMedia", "VLMCore", "VLMNode", "VLMLaunch", "VLMRecord",
-                "Detection", "VideoText", "Grounding",
+                "Detection", "VideoText", "Grounding", "VQA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -60,12 +64,13 @@ let package = Package(
         .testTarget(name: "VLMBusTests", dependencies: ["VLMBus", "TestSupport"]),
         .testTarget(name: "VLMMediaTests", dependencies: ["VLMMedia", "TestSupport"]),
         .testTarget(name: "VLMCoreTests", dependencies: ["VLMCore", "TestSupport"]),
-        .testTarget(name: "VLMNodeTests", dependencies: ["VLMNode", "TestSupport"]),
-        .testTarget(name: "VLMLaunchTests", dependencies: ["VLMLaunch", "TestSupport"]),
+        .testTarget(name: "VLMNodeTests", dependencies: ["VLMNode", "VLMMessages", "TestSupport"]),
+        .testTarget(name: "VLMLaunchTests", dependencies: ["VLMLaunch", "TestSupport", "VQA"]),
         .testTarget(name: "VLMRecordTests", dependencies: ["VLMRecord", "TestSupport"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),
         .testTarget(name: "VideoTextTests", dependencies: ["VideoText", "TestSupport"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding", "TestSupport"]),
+        .testTarget(name: "VQATests", dependencies: ["VQA", "TestSupport"]),
         // End-to-end tests that run the built `vlmnode` binary.
         .testTarget(name: "CLITests", dependencies: ["vlmnode", "VLMBus", "VLMRecord", "VLMNode", "TestSupport"]),
     ],

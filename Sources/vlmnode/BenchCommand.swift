@@ -15,6 +15,7 @@ struct BenchCommand: ParsableCommand {
             BenchOwlViTCommand.self,
             BenchXCLIPCommand.self,
             BenchClipSegCommand.self,
+            BenchViltCommand.self,
             PreprocessBenchCommand.self,
         ])
 }

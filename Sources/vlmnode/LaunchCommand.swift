@@ -42,6 +42,7 @@ struct LaunchCommand: ParsableCommand {
     var launchID: String?
 
     func run() throws {
+        _ = PluginNodeTypes.registered
         if list {
             guard file == nil else {
                 printError("--list takes no launch file")

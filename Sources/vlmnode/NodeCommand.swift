@@ -10,5 +10,6 @@ struct NodeCommand: ParsableCommand {
             NodeDetectCommand.self,
             NodeVideoCommand.self,
             NodeGroundCommand.self,
+            NodeVQACommand.self,
         ])
 }

@@ -13,6 +13,7 @@ struct VLMNodeCommand: AsyncParsableCommand {
             ModelsCommand.self,
             ClassifyCommand.self,
             DetectCommand.self,
+            AskCommand.self,
             VideoCommand.self,
             GroundCommand.self,
             SegmentCommand.self,

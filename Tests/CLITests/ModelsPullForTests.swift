@@ -94,6 +94,6 @@ import TestSupport
         #expect(classify.stdout.contains("a dog"))
         let unknown = try VLMNodeBinary.run(["models", "pull", "owl"], environment: env)
         #expect(unknown.status == 1)
-        #expect(unknown.stderr == "vlmnode: owl: no such model folder, and not a hub id (org/name[@revision]) or a short name (clip, owlvit, xclip, clipseg)\n")
+        #expect(unknown.stderr == "vlmnode: owl: no such model folder, and not a hub id (org/name[@revision]) or a short name (clip, owlvit, xclip, clipseg, vilt)\n")
     }
 }

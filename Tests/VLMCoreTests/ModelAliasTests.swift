@@ -17,7 +17,7 @@ import TestSupport
             _ = try ModelStore.hubID("Clip")
             Issue.record("short names are case-sensitive, like hub ids")
         } catch let error as HubError {
-            #expect(error.kind == .invalidModelID && error.message.contains("short name (clip, owlvit, xclip, clipseg)"))
+            #expect(error.kind == .invalidModelID && error.message.contains("short name (clip, owlvit, xclip, clipseg, vilt)"))
         }
     }
 

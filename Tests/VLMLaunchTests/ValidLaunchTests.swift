@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VLMLaunch
 import VLMNode
+import VQA
 
 /// One launch that must load, and what its graph must look like.
 struct ValidCase: Sendable, CustomTestStringConvertible {
@@ -305,6 +306,8 @@ let validCases: [ValidCase] = [
         .filter { $0.hasSuffix(".launch") }.sorted())
     func shippedLaunchFile(_ name: String) throws {
         let path = launchDirectory.appendingPathComponent(name).path
+        // Plugin nodes on the NodeRuntime register their own specs (vlmnode does it at start).
+        NodeTypeRegistry.shared.register(plugin: VQANodePlugin.self)
         var env = ProcessInfo.processInfo.environment
         env["VLMNODE_RUNTIME_DIR"] = "/tmp/vlt-shipped"
         // camera.launch is an include with a required arg; give it one.

@@ -10,6 +10,7 @@ public enum ModelAliases {
         ("owlvit", "google/owlvit-base-patch32"),
         ("xclip", "microsoft/xclip-base-patch32"),
         ("clipseg", "CIDAS/clipseg-rd64-refined"),
+        ("vilt", "dandelin/vilt-b32-finetuned-vqa"),
     ]
 
     /// The hub id text for a short name (`owlvit` -> `google/owlvit-base-patch32`,
@@ -23,6 +24,6 @@ public enum ModelAliases {
     /// The short name of a hub repository, if it has one.
     public static func shortName(of repo: String) -> String? { table.first { $0.repo == repo }?.name }
 
-    /// `clip, owlvit, xclip, clipseg` for messages.
+    /// `clip, owlvit, xclip, clipseg, vilt` for messages.
     public static var names: String { table.map(\.name).joined(separator: ", ") }
 }
