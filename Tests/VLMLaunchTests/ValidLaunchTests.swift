@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VLMLaunch
+import VLMPlugins
 import VLMNode
 
 /// One launch that must load, and what its graph must look like.
@@ -304,6 +305,7 @@ let validCases: [ValidCase] = [
     @Test(arguments: try FileManager.default.contentsOfDirectory(atPath: launchDirectory.path)
         .filter { $0.hasSuffix(".launch") }.sorted())
     func shippedLaunchFile(_ name: String) throws {
+        BuiltInPlugins.registerAll()
         let path = launchDirectory.appendingPathComponent(name).path
         var env = ProcessInfo.processInfo.environment
         env["VLMNODE_RUNTIME_DIR"] = "/tmp/vlt-shipped"
