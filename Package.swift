@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "VLMCore", targets: ["VLMCore"]),
         .library(name: "VLMNode", targets: ["VLMNode"]),
         .library(name: "VLMMessages", targets: ["VLMMessages"]),
+        .library(name: "VLMPlugins", targets: ["VLMPlugins"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,16 +47,18 @@ let package = Package(
         .target(name: "VLMRecord", dependencies: ["VLMBus", "CZstd", "CLZ4", "CZlib"], swiftSettings: fastMath),
 
         // Plugin nodes: a VLMCore model + VLMNode wiring + their messages.
-        .target(name: "Detection", dependencies: ["VLMCore", "VLMNode", "VLMBus"], path: "Plugins/Detection"),
-        .target(name: "VideoText", dependencies: ["VLMCore", "VLMNode", "VLMBus"], path: "Plugins/VideoText"),
-        .target(name: "Grounding", dependencies: ["VLMCore", "VLMNode", "VLMBus", "Detection"], path: "Plugins/Grounding"),
+        .target(name: "Detection", dependencies: ["VLMCore", "VLMNode", "VLMBus", "VLMMessages"], path: "Plugins/Detection"),
+        .target(name: "VideoText", dependencies: ["VLMCore", "VLMNode", "VLMBus", "VLMMessages"], path: "Plugins/VideoText"),
+        .target(name: "Grounding", dependencies: ["VLMCore", "VLMNode", "VLMBus", "VLMMessages", "Detection"], path: "Plugins/Grounding"),
         .target(name: "VQA", dependencies: ["VLMCore", "VLMNode", "VLMMessages", "VLMBus"], path: "Plugins/VQA"),
+        // The built-in plugins joined with media: their registration and the offline loops over videos.
+        .target(name: "VLMPlugins", dependencies: ["VLMMedia", "VLMNode", "VLMMessages", "Detection", "VideoText", "Grounding", "VQA"]),
 
         .executableTarget(
             name: "vlmnode",
             dependencies: [
                 "VLMBus", "VLMMedia", "VLMCore", "VLMNode", "VLMLaunch", "VLMRecord",
-                "Detection", "VideoText", "Grounding", "VQA",
+                "Detection", "VideoText", "Grounding", "VQA", "VLMMessages", "VLMPlugins",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -65,10 +68,11 @@ let package = Package(
         .testTarget(name: "VLMMediaTests", dependencies: ["VLMMedia", "TestSupport"]),
         .testTarget(name: "VLMCoreTests", dependencies: ["VLMCore", "TestSupport"]),
         .testTarget(name: "VLMNodeTests", dependencies: ["VLMNode", "VLMMessages", "TestSupport"]),
-        .testTarget(name: "VLMLaunchTests", dependencies: ["VLMLaunch", "TestSupport", "VQA"]),
+        .testTarget(name: "VLMLaunchTests", dependencies: ["VLMLaunch", "VLMPlugins", "TestSupport"]),
         .testTarget(name: "VLMRecordTests", dependencies: ["VLMRecord", "TestSupport"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),
         .testTarget(name: "VideoTextTests", dependencies: ["VideoText", "TestSupport"]),
+        .testTarget(name: "VLMPluginsTests", dependencies: ["VLMPlugins", "VLMNode", "TestSupport"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding", "TestSupport"]),
         .testTarget(name: "VQATests", dependencies: ["VQA", "TestSupport"]),
         // End-to-end tests that run the built `vlmnode` binary.

@@ -23,7 +23,7 @@ public enum VQANodePlugin: NodePlugin {
             PortSpec("events", topic: "vqa/events", type: AnswerEventMessage.messageType),
         ],
         params: [
-            ParamSpec("model", .model, default: .string(defaultModel), doc: "hub name or folder of a ViLT VQA model"),
+            ParamSpec("model", .model, default: .string(defaultModel), doc: "ViLT VQA model: short name, hub id or folder"),
             ParamSpec("questions", .stringList, doc: "standing questions, re-answered every N frames"),
             ParamSpec("every", .int, default: .int(1), doc: "answer the standing questions every N frames"),
             ParamSpec("top_k", .int, default: .int(5), doc: "answers per question"),

@@ -17,7 +17,7 @@ public struct RollingWindow {
 
     /// - window: seconds a scored window spans; sampleStride: seconds between kept frames.
     public init(window: Double, sampleStride: Double, numFrames: Int) {
-        precondition(window > 0 && sampleStride >= 0 && numFrames > 0)
+        precondition(window > 0 && window < 9e9 && sampleStride >= 0 && sampleStride < 9e9 && numFrames > 0)
         windowNs = Int64(window * 1e9)
         sampleStrideNs = Int64(sampleStride * 1e9)
         self.numFrames = numFrames
@@ -27,14 +27,14 @@ public struct RollingWindow {
     public func wants(stampNs: Int64) -> Bool {
         guard let last = entries.last else { return true }
         if stampNs < last.stampNs { return true }  // the source restarted (a looped file): start over
-        return stampNs - last.stampNs >= sampleStrideNs
+        return Self.distance(stampNs, last.stampNs) >= UInt64(sampleStrideNs)
     }
 
     /// Adds a kept frame and evicts what no window ending at it can use.
     public mutating func append(_ entry: Entry) {
         if let last = entries.last, entry.stampNs < last.stampNs { entries.removeAll() }
         entries.append(entry)
-        let oldest = entry.stampNs - windowNs
+        let oldest = entry.stampNs.subtractingReportingOverflow(windowNs).overflow ? Int64.min : entry.stampNs - windowNs
         // Keep one frame at or before the window's start so a segment centre near it has a neighbour.
         while entries.count > 1, entries[1].stampNs <= oldest { entries.removeFirst() }
     }
@@ -42,17 +42,24 @@ public struct RollingWindow {
     /// True once the kept frames span the whole window.
     public var isFull: Bool {
         guard let first = entries.first, let last = entries.last else { return false }
-        return last.stampNs - first.stampNs >= windowNs - sampleStrideNs / 2 - 1
+        return Self.distance(last.stampNs, first.stampNs) >= UInt64(max(windowNs - sampleStrideNs / 2 - 1, 0))
     }
 
     /// The `numFrames` entries nearest the segment centres of the window ending at the newest frame.
     public func sample() -> [Entry] {
         guard let last = entries.last else { return [] }
-        let start = last.stampNs - windowNs
+        // Saturating: stamps near Int64.min (from the wire or a file) must not trap.
+        let start = last.stampNs.subtractingReportingOverflow(windowNs).overflow ? Int64.min : last.stampNs - windowNs
         let segment = Double(windowNs) / Double(numFrames)
         return (0 ..< numFrames).map { i in
-            let centre = start + Int64((Double(i) + 0.5) * segment)
-            return entries.min { abs($0.stampNs - centre) < abs($1.stampNs - centre) }!
+            let offset = Int64((Double(i) + 0.5) * segment)
+            let centre = start.addingReportingOverflow(offset).overflow ? Int64.max : start + offset
+            return entries.min { Self.distance($0.stampNs, centre) < Self.distance($1.stampNs, centre) }!
         }
+    }
+
+    /// |a - b| without overflow: stamps come from the wire or a file.
+    static func distance(_ a: Int64, _ b: Int64) -> UInt64 {
+        a >= b ? UInt64(bitPattern: a &- b) : UInt64(bitPattern: b &- a)
     }
 }

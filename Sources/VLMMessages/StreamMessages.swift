@@ -9,22 +9,26 @@ public struct FrameMessage: TypedMessage {
         "width": "pixels per row", "height": "rows",
         "encoding": "rgb8, bgr8 or gray8 (other names are carried, not interpreted)",
         "step": "bytes per row, at least width x bytes per pixel",
+        "pts": "presentation time in seconds (set by the frame source)",
     ]
 
     public var width: Int
     public var height: Int
     public var encoding: String
     public var step: Int
+    /// Presentation time in seconds, when the source knows it.
+    public var pts: Double?
     /// The pixel blob (not a header field).
     public var pixels: Blob?
 
-    enum CodingKeys: String, CodingKey { case width, height, encoding, step }
+    enum CodingKeys: String, CodingKey { case width, height, encoding, step, pts }
 
-    public init(info: FrameInfo, pixels: Blob?) {
+    public init(info: FrameInfo, pixels: Blob?, pts: Double? = nil) {
         width = info.width
         height = info.height
         encoding = info.encoding
         step = info.step
+        self.pts = pts
         self.pixels = pixels
     }
 
@@ -44,7 +48,7 @@ public struct FrameMessage: TypedMessage {
         guard let blob = message.blobs.first, blob.count >= (info.height - 1) * info.step + rowBytes else {
             throw MessageDecodeError("frame pixels do not match \(info.width)x\(info.height) step \(info.step)")
         }
-        self.init(info: info, pixels: blob)
+        self.init(info: info, pixels: blob, pts: message.header.fields["pts"]?.doubleValue)
     }
 }
 

@@ -1,11 +1,11 @@
 import Foundation
 
-/// The node types vlmnode ships. Plugin nodes (`detect`, `video`, `ground`) are started as
-/// `vlmnode node <type>` and read everything from `VLMNODE_WIRING`; `source` and `record` are started
-/// through their own command-line options, so they also run without a launcher (and still get the
-/// wiring in the environment).
+/// The node types that are commands of vlmnode itself rather than plugins: `source` and `record` are
+/// started through their own command-line options, so they also run without a launcher (and still
+/// get the wiring in the environment). Plugin node types (`detect`, `video`, `ground`, …) are
+/// declared by their plugins and registered (`NodeTypeRegistry.register(plugin:)`).
 public enum BuiltInNodeTypes {
-    public static let all: [NodeTypeSpec] = [source, detect, video, ground, record]
+    public static let all: [NodeTypeSpec] = [source, record]
 
     /// `vlmnode source INPUT --topic T --bind E …`: FFmpeg frames onto the bus.
     public static let source = NodeTypeSpec(
@@ -23,6 +23,7 @@ public enum BuiltInNodeTypes {
             ParamSpec("threads", .int, doc: "FFmpeg decoder threads (0: one per core)"),
             ParamSpec("input_options", .stringList, doc: "KEY=VALUE options for the demuxer/device/protocol"),
         ],
+        usage: "vlmnode source INPUT --topic T --bind E [--fps …]",
         arguments: { wiring in
             guard let input = wiring.params["input"]?.stringValue else {
                 throw NodeWiringError("node \(wiring.name): parameter 'input' is required")
@@ -41,61 +42,6 @@ public enum BuiltInNodeTypes {
             return args
         })
 
-    /// OWL-ViT open-vocabulary detector (issue 4).
-    public static let detect = NodeTypeSpec(
-        name: "detect", summary: "open-vocabulary detection (OWL-ViT) on the newest frame",
-        inputs: [
-            PortSpec("image", topic: "camera/image", type: MessageType.frame),
-            PortSpec("queries", topic: "detections/queries", type: MessageType.text, optional: true),
-        ],
-        outputs: [PortSpec("detections", topic: "detections", type: MessageType.detections)],
-        params: [
-            ParamSpec("queries", .stringList, required: true, doc: "what to look for"),
-            ParamSpec("model", .model, default: .string("google/owlvit-base-patch32"), doc: "short name, hub id or folder"),
-            ParamSpec("threshold", .number),
-            ParamSpec("nms", .number, doc: "IoU for class-aware NMS; 0 turns it off"),
-            ParamSpec("top_k", .int),
-        ],
-        arguments: { _ in ["node", "detect"] })
-
-    /// X-CLIP video-text scoring over a rolling window (issue 5).
-    public static let video = NodeTypeSpec(
-        name: "video", summary: "X-CLIP scores and events over a rolling window of frames",
-        inputs: [
-            PortSpec("image", topic: "camera/image", type: MessageType.frame),
-            PortSpec("prompts", topic: "video/prompts", type: MessageType.text, optional: true),
-        ],
-        outputs: [
-            PortSpec("scores", topic: "video/scores", type: MessageType.videoScores),
-            PortSpec("events", topic: "video/events", type: MessageType.videoEvent),
-        ],
-        params: [
-            ParamSpec("prompts", .stringList, required: true),
-            ParamSpec("model", .model, default: .string("microsoft/xclip-base-patch32"), doc: "short name, hub id or folder"),
-            ParamSpec("window", .number, doc: "seconds"),
-            ParamSpec("stride", .number, doc: "seconds"),
-            ParamSpec("threshold", .number, doc: "event threshold (probability; the logit with one prompt)"),
-            ParamSpec("hysteresis", .number, doc: "an event ends below threshold - hysteresis"),
-            ParamSpec("sample_stride", .number, doc: "seconds between frames kept for the window"),
-        ],
-        arguments: { _ in ["node", "video"] })
-
-    /// Language-command grounding (issue 7).
-    public static let ground = NodeTypeSpec(
-        name: "ground", summary: "ground language commands in the newest frame",
-        inputs: [
-            PortSpec("image", topic: "camera/image", type: MessageType.frame),
-            PortSpec("command", topic: "ground/command", type: MessageType.text, optional: true),
-        ],
-        outputs: [PortSpec("grounding", topic: "grounding", type: MessageType.grounding)],
-        params: [
-            ParamSpec("command", .string, doc: "a fixed command, grounded on every frame"),
-            ParamSpec("detector", .model, default: .string("google/owlvit-base-patch32"), doc: "OWL-ViT model"),
-            ParamSpec("segmenter", .model, default: .string("CIDAS/clipseg-rd64-refined"), doc: "CLIPSeg model"),
-            ParamSpec("threshold", .number),
-        ],
-        arguments: { _ in ["node", "ground"] })
-
     /// MCAP recorder: subscribes to every topic listed in `topics`; started as
     /// `vlmnode record -o FILE TOPIC…` with resolved topic names, whose endpoints it finds in
     /// `VLMNODE_WIRING` (inputs keyed by the topic as written) or the launch's graph file.
@@ -106,6 +52,7 @@ public enum BuiltInNodeTypes {
             ParamSpec("output", .string, required: true, doc: "MCAP file path"),
         ],
         dynamicInputsParam: "topics",
+        usage: "vlmnode record -o OUTPUT TOPIC… (resolved names)",
         arguments: { wiring in
             guard let output = wiring.params["output"]?.stringValue else {
                 throw NodeWiringError("node \(wiring.name): parameter 'output' is required")

@@ -12,6 +12,11 @@ public enum NodeMain {
                            log: NodeLog = .stdout, stop: StopSignal = .process) throws {
         let wiring = NodeWiring.resolve(spec: plugin.spec, wiring: try NodeWiring.fromEnvironment(environment),
                                         overrides: overrides)
+        // Before loading models: a node without its data input can do nothing.
+        for port in plugin.spec.inputs where !port.optional && !port.isControl && wiring.inputs[port.role]?.endpoint == nil {
+            let what = port.type == MessageType.frame ? "frame input" : "input '\(port.role)'"
+            throw NodeWiringError("no \(what): give --input ENDPOINT (the endpoint vlmnode source printed) or wire '\(port.role)' in a launch file")
+        }
         let processor = try plugin.make(wiring: wiring, log: log)
         if stop === StopSignal.process { StopSignal.installHandlers() }
         let runtime = try NodeRuntime(spec: plugin.spec, wiring: wiring, options: options, log: log)

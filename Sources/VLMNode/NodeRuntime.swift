@@ -170,8 +170,11 @@ public final class NodeRuntime {
         return "\(spec.name): \(results) results; \(inputsText)"
     }
 
-    /// The default banner: where each port is.
-    public func logBanner() {
+    /// The default banner: the node type and where each port is.
+    public func logBanner() { log("\(spec.name): " + portsDescription) }
+
+    /// "image /camera/image from ipc://…; detections /detections on tcp://…": where each opened port is.
+    public var portsDescription: String {
         var parts: [String] = []
         for port in spec.inputs {
             guard let e = inputEndpoint(port.role), let t = topic(port.role) else { continue }
@@ -181,7 +184,7 @@ public final class NodeRuntime {
             guard let e = outputEndpoint(port.role), let t = topic(port.role) else { continue }
             parts.append("\(port.role) \(t) on \(e)")
         }
-        log("\(spec.name): " + parts.joined(separator: "; "))
+        return parts.joined(separator: "; ")
     }
 
     func applyControls(_ processor: any NodeProcessor) {

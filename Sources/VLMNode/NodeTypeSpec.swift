@@ -103,10 +103,13 @@ public struct NodeTypeSpec: Sendable {
     /// Arguments after the `vlmnode` executable, built from the node's wiring (which is also in
     /// `VLMNODE_WIRING`). Throws `NodeWiringError` when a parameter cannot be expressed.
     public var arguments: @Sendable (NodeWiring) throws -> [String]
+    /// How the node is started, for docs and help (`vlmnode node TYPE` when nil).
+    public var usage: String?
 
     public init(name: String, summary: String, inputs: [PortSpec] = [], outputs: [PortSpec] = [],
-                params: [ParamSpec] = [], dynamicInputsParam: String? = nil,
+                params: [ParamSpec] = [], dynamicInputsParam: String? = nil, usage: String? = nil,
                 arguments: @escaping @Sendable (NodeWiring) throws -> [String] = { ["node", $0.type] }) {
+        self.usage = usage
         self.name = name
         self.summary = summary
         self.inputs = inputs
@@ -117,6 +120,9 @@ public struct NodeTypeSpec: Sendable {
     }
 
     public func param(named name: String) -> ParamSpec? { params.first { $0.name == name } }
+
+    /// `usage`, or how plugin nodes are started.
+    public var startedAs: String { usage ?? "vlmnode node \(name)" }
 }
 
 /// Node types by name: the built-ins plus any Swift plugin that registers itself. The launcher

@@ -19,9 +19,16 @@ public final class StopSignal: Sendable {
     /// The process-wide flag the signal handlers raise.
     public static let process = StopSignal()
 
-    /// Routes SIGINT and SIGTERM to `process` (idempotent).
+    /// Routes SIGINT and SIGTERM to `process` (idempotent), and unblocks them in the calling
+    /// thread: a process started from a thread that blocks them (a test runner's worker, a
+    /// dispatch queue) inherits that mask, and would otherwise never see its stop signal.
     public static func installHandlers() {
         _ = process.isRaised  // initialise the global before a handler can touch it
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { received in
                 StopSignal.process.raise()

@@ -3,8 +3,7 @@ import Detection
 import Foundation
 import VLMCore
 import VLMMedia
-
-private let detectInterrupt = InterruptFlag()
+import VLMPlugins
 
 /// `vlmnode detect INPUT QUERY...`: open-vocabulary detection (OWL-ViT) on an image, a video or a
 /// stream. The queries are embedded once; every processed frame is one image pass.
@@ -111,50 +110,25 @@ struct DetectCommand: ParsableCommand {
     }
 
     private func detectStream(_ detector: OwlViTDetector) throws {
-        installDetectStopSignals()
-        let source: FrameSource
+        var scan = VideoDetectionScan(input: input, detector: detector, options: options)
+        scan.every = every
+        scan.maxFrames = frames
+        scan.annotate = annotate
+        scan.interrupt = MediaStop.interrupt
         do {
-            source = try FrameSource(input: input, options: FrameSourceOptions(realtime: false, maxFrames: frames),
-                                     interrupt: detectInterrupt)
-        } catch {
-            throw CLIError("cannot open '\(input)': \(DetectCommand.reason(error))")
-        }
-        var writer: VideoWriter?
-        var latest: [Detection] = []
-        var processed = 0
-        do {
-            while let frame = try source.next() {
-                let info = frame.info
-                var rgb = frame.pixels.withBytes { [UInt8]($0) }
-                if info.index % every == 0 {
-                    let image = RGBImage(width: info.width, height: info.height, pixels: rgb)
-                    latest = try detector.detect(image, options: options).detections
-                    processed += 1
-                    if json {
-                        print(try DetectOutput.json(DetectOutput.Record(frame: info.index, pts: info.pts,
-                                                                        imageSize: [info.width, info.height], detections: latest)))
-                    } else {
-                        print(DetectOutput.table(latest, header: String(format: "frame %d (pts %.3f s, %dx%d): %d detection(s)",
-                                                                        info.index, info.pts, info.width, info.height, latest.count)))
-                    }
-                    fflush(stdout)
+            try scan.run { r in
+                if json {
+                    print(try DetectOutput.json(DetectOutput.Record(frame: r.index, pts: r.pts, imageSize: [r.width, r.height],
+                                                                    detections: r.detections)))
+                } else {
+                    print(DetectOutput.table(r.detections, header: String(format: "frame %d (pts %.3f s, %dx%d): %d detection(s)",
+                                                                          r.index, r.pts, r.width, r.height, r.detections.count)))
                 }
-                if let annotate {
-                    if writer == nil {
-                        let fps = source.nominalFPS > 0 ? source.nominalFPS : 25
-                        writer = try VideoWriter(path: annotate, width: info.width, height: info.height, fps: fps)
-                    }
-                    BoxDrawing.draw(latest, on: &rgb, width: info.width, height: info.height)
-                    try rgb.withUnsafeBytes { try writer!.write(rgb: $0) }
-                }
+                fflush(stdout)
             }
-            try writer?.finish()
         } catch let error as InputError {
             throw CLIError(error.description)
-        } catch {
-            throw CLIError("\(input): \(DetectCommand.reason(error))")
         }
-        if processed == 0 { throw CLIError("'\(input)' gave no frames to process") }
         if let annotate, !json { print("annotated video written to \(annotate)") }
     }
 
@@ -198,16 +172,5 @@ enum DetectOutput {
             lines.append(String(format: "  %.3f  ", d.score) + d.label.padding(toLength: width, withPad: " ", startingAt: 0) + "  [\(box)]")
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-/// SIGINT/SIGTERM end a stream cleanly (the annotated video gets its trailer); a second one ends at once.
-private func installDetectStopSignals() {
-    _ = detectInterrupt.isRaised
-    for sig in [SIGINT, SIGTERM] {
-        signal(sig) { received in
-            detectInterrupt.raise()
-            signal(received, SIG_DFL)
-        }
     }
 }

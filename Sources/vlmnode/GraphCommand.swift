@@ -19,7 +19,6 @@ struct GraphCommand: ParsableCommand {
     var dot = false
 
     func run() throws {
-        _ = PluginNodeTypes.registered
         do {
             let file = try LaunchFileLookup.resolve(file)
             let paths = LaunchPaths(file: file)

@@ -42,7 +42,6 @@ struct LaunchCommand: ParsableCommand {
     var launchID: String?
 
     func run() throws {
-        _ = PluginNodeTypes.registered
         if list {
             guard file == nil else {
                 printError("--list takes no launch file")

@@ -3,12 +3,6 @@ import Foundation
 import VLMNode
 import VQA
 
-/// Registers the plugin node types that run on the NodeRuntime (their specs feed launch-file
-/// validation), once, before a command reads a launch file or runs a node.
-enum PluginNodeTypes {
-    static let registered: Void = { NodeTypeRegistry.shared.register(plugin: VQANodePlugin.self) }()
-}
-
 /// `vlmnode node vqa`: the VQA plugin node (ViLT) on the NodeRuntime; options override `VLMNODE_WIRING`.
 struct NodeVQACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,7 +26,6 @@ struct NodeVQACommand: ParsableCommand {
     @Option(help: "Endpoint of a vlm/Text publisher of one-off questions.") var questionsEndpoint: String?
 
     func run() throws {
-        _ = PluginNodeTypes.registered
         var overrides = NodeOverrides()
         if input != nil || inputTopic != nil {
             overrides.inputs["image"] = PortOverride(endpoint: input, topic: inputTopic)

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
+import VLMPlugins
 import VLMBus
 import VLMMedia
 
 /// Raised by SIGINT/SIGTERM; the frame source polls it (also inside blocking FFmpeg reads).
-let sourceInterrupt = InterruptFlag()
 
 /// `vlmnode source INPUT`: decode a file, camera, stream or FFmpeg device and publish `vlm/Frame`s.
 struct SourceCommand: ParsableCommand {
@@ -102,10 +102,9 @@ struct SourceCommand: ParsableCommand {
 
     func run() throws {
         try checkArguments()
-        installStopSignals()
         let source: FrameSource
         do {
-            source = try FrameSource(input: input, options: options, interrupt: sourceInterrupt)
+            source = try FrameSource(input: input, options: options, interrupt: MediaStop.interrupt)
         } catch let error as MediaError {
             throw CLIError(error.description)
         }
@@ -119,8 +118,8 @@ struct SourceCommand: ParsableCommand {
                   + (source.isPaced ? "paced at native rate" : "not paced")
                   + "; publishing \(topic) on \(publisher.endpoint)")
         if waitSubscribers > 0,
-           !publisher.waitForSubscribers(waitSubscribers, timeout: waitTimeout, interrupt: sourceInterrupt),
-           !sourceInterrupt.isRaised {
+           !publisher.waitForSubscribers(waitSubscribers, timeout: waitTimeout, interrupt: MediaStop.interrupt),
+           !MediaStop.interrupt.isRaised {
             printLine("no \(waitSubscribers) subscriber(s) after \(waitTimeout) s; publishing anyway")
         }
         let clock = ContinuousClock()
@@ -146,18 +145,5 @@ struct SourceCommand: ParsableCommand {
     private func printLine(_ text: String) {
         print(text)
         fflush(stdout)
-    }
-}
-
-/// SIGINT and SIGTERM end the source cleanly: the loop stops and the summary is printed.
-/// A second signal gets the default action (ends the process at once).
-private func installStopSignals() {
-    // Initialise the global now: lazy initialisation inside a signal handler is not signal-safe.
-    _ = sourceInterrupt.isRaised
-    for sig in [SIGINT, SIGTERM] {
-        signal(sig) { received in
-            sourceInterrupt.raise()
-            signal(received, SIG_DFL)
-        }
     }
 }

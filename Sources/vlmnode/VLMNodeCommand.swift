@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import VLMPlugins
 
 /// The `vlmnode` command line: one file per subcommand, registered here.
 @main
@@ -29,4 +31,26 @@ struct VLMNodeCommand: AsyncParsableCommand {
 
     /// `vlmnode --version`, and the first line of `vlmnode doctor`.
     static let version = "0.2.0"
+
+    /// Registers the built-in plugins' node types (for `launch`, `graph` and `node`), then runs the
+    /// command as ArgumentParser's own `main` does.
+    static func main() async {
+        // A process started from a thread that blocks signals (a test runner's worker, a dispatch
+        // queue) inherits that mask; every vlmnode command stops on SIGINT/SIGTERM, so take them back.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&stopSignals, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
+        BuiltInPlugins.registerAll()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import VLMCore
 import VideoText
+import VLMPlugins
 
 /// `vlmnode video INPUT PROMPT...`: X-CLIP video-text scores for a whole clip and a timeline of
 /// sliding windows.
@@ -67,7 +68,7 @@ struct VideoCommand: ParsableCommand {
             }
         }
         let scores: ClipScores
-        do { scores = try scan.run() } catch let e as CLIError { throw e } catch { throw CLIError("\(input): \(error)") }
+        do { scores = try scan.run() } catch let e as InputError { throw CLIError(e.description) } catch { throw CLIError("\(input): \(error)") }
 
         let single = prompts.count == 1
         let best = single ? scores.windows.indices.max { scores.windows[$0].logits[0] < scores.windows[$1].logits[0] } : nil

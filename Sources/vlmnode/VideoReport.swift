@@ -1,4 +1,5 @@
 import Foundation
+import VLMPlugins
 
 /// The human-readable output of `vlmnode video`: a ranked table and a terminal timeline.
 enum VideoReport {

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import VLMLaunch
+import VLMPlugins
 
 /// A set of launch files written to a fresh directory; `main.launch` is the one loaded.
 struct LaunchFiles: Sendable {
@@ -9,6 +10,7 @@ struct LaunchFiles: Sendable {
     let runtime: String
 
     init(_ files: [String: String]) throws {
+        BuiltInPlugins.registerAll()  // the plugins' node types, as the vlmnode executable registers them
         directory = try makeTemporaryDirectory("launch")
         runtime = "/tmp/vlt-\(UUID().uuidString.prefix(8))"
         for (name, text) in files {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VLMLaunch
+import VLMPlugins
 import VLMNode
 import VQA
 
@@ -305,9 +306,8 @@ let validCases: [ValidCase] = [
     @Test(arguments: try FileManager.default.contentsOfDirectory(atPath: launchDirectory.path)
         .filter { $0.hasSuffix(".launch") }.sorted())
     func shippedLaunchFile(_ name: String) throws {
+        BuiltInPlugins.registerAll()
         let path = launchDirectory.appendingPathComponent(name).path
-        // Plugin nodes on the NodeRuntime register their own specs (vlmnode does it at start).
-        NodeTypeRegistry.shared.register(plugin: VQANodePlugin.self)
         var env = ProcessInfo.processInfo.environment
         env["VLMNODE_RUNTIME_DIR"] = "/tmp/vlt-shipped"
         // camera.launch is an include with a required arg; give it one.

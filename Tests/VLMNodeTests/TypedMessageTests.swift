@@ -82,3 +82,30 @@ import VLMNode
         #expect(MessageType.detections == DetectionsMessage.messageType)
     }
 }
+
+@Suite struct PublishedSchemaTests {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("docs/schemas")
+
+    static func fileName(_ type: String) -> String { type.replacingOccurrences(of: "/", with: "-") + ".schema.json" }
+
+    static func text(_ schema: JSONValue) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(schema), as: UTF8.self) + "\n"
+    }
+
+    /// docs/schemas/ holds exactly what the message definitions produce. To regenerate after
+    /// changing a message: VLMNODE_WRITE_SCHEMAS=1 swift test --filter PublishedSchemaTests.
+    @Test func docsSchemasMatchTheDefinitions() throws {
+        let write = ProcessInfo.processInfo.environment["VLMNODE_WRITE_SCHEMAS"] == "1"
+        if write { try FileManager.default.createDirectory(at: Self.directory, withIntermediateDirectories: true) }
+        for m in MessageTypes.all {
+            let url = Self.directory.appendingPathComponent(Self.fileName(m.messageType))
+            let expected = try Self.text(m.jsonSchema)
+            if write { try expected.write(to: url, atomically: true, encoding: .utf8) }
+            let actual = try? String(contentsOf: url, encoding: .utf8)
+            #expect(actual == expected, "\(url.path) is out of date (VLMNODE_WRITE_SCHEMAS=1 regenerates it)")
+        }
+    }
+}

@@ -4,13 +4,13 @@ import VLMMedia
 import VideoText
 
 /// One scored window of a clip, in source seconds.
-struct ScoredWindow: Encodable {
-    let startS: Double
-    let endS: Double
+public struct ScoredWindow: Encodable, Sendable {
+    public let startS: Double
+    public let endS: Double
     /// Source frame indices the model saw.
-    let frames: [Int]
-    let probs: [Float]
-    let logits: [Float]
+    public let frames: [Int]
+    public let probs: [Float]
+    public let logits: [Float]
 
     enum CodingKeys: String, CodingKey {
         case startS = "start_s", endS = "end_s", frames, probs, logits
@@ -18,26 +18,37 @@ struct ScoredWindow: Encodable {
 }
 
 /// What `vlmnode video` computes for a clip.
-struct ClipScores {
-    let frameCount: Int
-    let fps: Double
-    let duration: Double
-    let clip: ScoredWindow
-    let windows: [ScoredWindow]
+public struct ClipScores: Sendable {
+    public let frameCount: Int
+    public let fps: Double
+    public let duration: Double
+    public let clip: ScoredWindow
+    public let windows: [ScoredWindow]
 }
 
 /// Decodes a clip in two passes: the first counts frames and reads their times, the second keeps
 /// only the frames some window samples (preprocessed, evicted once no later window needs them) and
 /// scores each window as soon as its last frame has arrived, so memory stays bounded on long inputs.
-struct VideoClipScan {
-    let input: String
-    let scorer: VideoTextScorer
-    let window: Double?
-    let stride: Double?
+/// Errors name the input (`InputError`); decoder errors pass through as thrown.
+public struct VideoClipScan {
+    public let input: String
+    public let scorer: VideoTextScorer
+    public let window: Double?
+    public let stride: Double?
     /// Called with (windows done, windows total) after each window.
-    var progress: ((Int, Int) -> Void)?
+    public var progress: ((Int, Int) -> Void)?
     /// One-line notes for stderr (short clips).
-    var note: (String) -> Void
+    public var note: (String) -> Void
+
+    public init(input: String, scorer: VideoTextScorer, window: Double?, stride: Double?,
+                progress: ((Int, Int) -> Void)? = nil, note: @escaping (String) -> Void) {
+        self.input = input
+        self.scorer = scorer
+        self.window = window
+        self.stride = stride
+        self.progress = progress
+        self.note = note
+    }
 
     /// `thumbnail`: the counting pass only needs timestamps, so frames are converted at a tiny size.
     private func open(thumbnail: Bool = false) throws -> FrameSource {
@@ -45,12 +56,12 @@ struct VideoClipScan {
                                                                   realtime: false))
     }
 
-    func run() throws -> ClipScores {
+    public func run() throws -> ClipScores {
         // Pass 1: frame count, times (relative to the first frame) and rate.
         let counting = try open(thumbnail: true)
         var times: [Double] = []
         while let frame = try counting.next() { times.append(frame.info.pts) }
-        guard let first = times.first else { throw CLIError("\(input): no video frames could be decoded") }
+        guard let first = times.first else { throw InputError("\(input): no video frames could be decoded") }
         times = times.map { $0 - first }
         let n = times.count
         var fps = counting.nominalFPS
@@ -75,7 +86,7 @@ struct VideoClipScan {
         var index = 0
         func score(_ w: FrameWindow) throws -> ScoredWindow {
             let frames = try w.sampled.map { i -> PixelValues in
-                guard let f = cache[i] else { throw CLIError("\(input): frame \(i) vanished between decoding passes") }
+                guard let f = cache[i] else { throw InputError("\(input): frame \(i) vanished between decoding passes") }
                 return f
             }
             let s = try scorer.score(prepared: frames)
@@ -94,7 +105,7 @@ struct VideoClipScan {
             }
         }
         guard nextWindow == all.count, whole.sampled.allSatisfy({ cache[$0] != nil }) else {
-            throw CLIError("\(input): the second decoding pass gave \(index) frames, the first \(n)")
+            throw InputError("\(input): the second decoding pass gave \(index) frames, the first \(n)")
         }
         results[0] = try score(whole)
         let scored = results.compactMap { $0 }
@@ -103,7 +114,7 @@ struct VideoClipScan {
     }
 
     /// A decoded rgb8 frame (packed rows) as an image.
-    static func image(_ frame: borrowing VideoFrame) -> RGBImage {
+    public static func image(_ frame: borrowing VideoFrame) -> RGBImage {
         let (w, h, step) = (frame.info.width, frame.info.height, frame.info.step)
         var pixels = [UInt8](repeating: 0, count: w * h * 3)
         frame.pixels.withBytes { src in

@@ -4,20 +4,20 @@ import VLMMedia
 
 /// Publishes decoded frames as `vlm/Frame` messages: a JSON header (seq, stamp_ns, pts, width,
 /// height, encoding, step) and the pixels as one blob, handed to ZeroMQ without a copy.
-final class FramePublisher {
-    let publisher: Publisher
-    let topic: String
+public final class FramePublisher {
+    public let publisher: Publisher
+    public let topic: String
 
-    init(bind: String, topic: String) throws {
+    public init(bind: String, topic: String) throws {
         publisher = try Publisher(bind: bind, qos: .latest)
         self.topic = topic
     }
 
-    var endpoint: String { publisher.endpoint }
+    public var endpoint: String { publisher.endpoint }
 
     /// Waits (up to `timeout` seconds, or until interrupted) for `count` subscriptions, so the
     /// first frames are not lost to ZeroMQ's slow-joiner window.
-    func waitForSubscribers(_ count: Int, timeout: Double, interrupt: InterruptFlag) -> Bool {
+    public func waitForSubscribers(_ count: Int, timeout: Double, interrupt: InterruptFlag) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while !interrupt.isRaised && Date() < deadline {
             if publisher.waitForSubscribers(count, timeout: 0.1) { return true }
@@ -25,7 +25,7 @@ final class FramePublisher {
         return false
     }
 
-    func publish(_ frame: consuming VideoFrame) throws {
+    public func publish(_ frame: consuming VideoFrame) throws {
         let info = frame.info
         let pixels = frame.takePixels()
         let count = pixels.count
@@ -38,7 +38,7 @@ final class FramePublisher {
     }
 
     /// One line for the exit summary.
-    var summary: String {
+    public var summary: String {
         let stats = publisher.stats
         return "bus: \(stats.totalPublished) messages, \(stats.subscriptions) subscriptions, "
             + "\(stats.totalDroppedForSlowPeers) dropped for slow subscribers (reported by \(stats.reportingSubscribers))"
