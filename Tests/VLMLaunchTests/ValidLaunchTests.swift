@@ -3,7 +3,6 @@ import Testing
 import VLMLaunch
 import VLMPlugins
 import VLMNode
-import VQA
 
 /// One launch that must load, and what its graph must look like.
 struct ValidCase: Sendable, CustomTestStringConvertible {
