@@ -34,7 +34,7 @@ let invalidCases: [InvalidCase] = [
                 "DIR/main.launch:2: <node> has no attribute 'respwan' (accepted: name, type, exec, args, ns, respawn, respawn_delay, respawn_max, required, output, cwd, if, unless)"),
     InvalidCase("missing type", "<launch>\n  <node name=\"a\"/>\n</launch>\n", "DIR/main.launch:2: <node> needs a type= attribute"),
     InvalidCase("unknown node type", "<launch>\n\n  <node name=\"a\" type=\"detector\"/>\n</launch>\n",
-                "DIR/main.launch:3: node '/a': unknown node type 'detector' (known: detect, exec, ground, record, source, video)"),
+                "DIR/main.launch:3: node '/a': unknown node type 'detector' (known: detect, exec, ground, record, source, video, vqa)"),
     InvalidCase("arg with no value", "<launch>\n  <arg name=\"camera\"/>\n</launch>\n",
                 "DIR/main.launch:2: arg 'camera' has no value (set it with camera:=VALUE)"),
     InvalidCase("undefined arg", "<launch>\n  <node name=\"a\" type=\"exec\" args=\"echo $(arg nope)\"/>\n</launch>\n",
@@ -149,7 +149,7 @@ let invalidCases: [InvalidCase] = [
     InvalidCase("error inside an included file keeps its own file:line",
                 "<launch>\n  <include file=\"cam.launch\"/>\n</launch>\n",
                 more: ["cam.launch": "<launch>\n\n\n  <node name=\"c\" type=\"camera\"/>\n</launch>\n"],
-                "DIR/cam.launch:4: node '/c': unknown node type 'camera' (known: detect, exec, ground, record, source, video)"),
+                "DIR/cam.launch:4: node '/c': unknown node type 'camera' (known: detect, exec, ground, record, source, video, vqa)"),
 ]
 
 @Suite struct InvalidLaunchTests {

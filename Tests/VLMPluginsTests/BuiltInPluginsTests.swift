@@ -7,7 +7,7 @@ import VLMPlugins
     @Test func pluginsRegisterTheirNodeTypes() throws {
         let registry = NodeTypeRegistry()
         BuiltInPlugins.registerAll(in: registry)
-        #expect(registry.names == ["detect", "ground", "record", "source", "video"])
+        #expect(registry.names == ["detect", "ground", "record", "source", "video", "vqa"])
         let detect = try #require(registry.spec(named: "detect"))
         #expect(detect.inputs.map(\.type) == [MessageType.frame, MessageType.text])
         #expect(detect.inputs.map(\.isControl) == [false, true])
@@ -28,7 +28,7 @@ import VLMPlugins
     @Test func launchDocTableMatchesTheDeclarations() throws {
         let registry = NodeTypeRegistry()
         BuiltInPlugins.registerAll(in: registry)
-        let order = ["source", "detect", "video", "ground", "record"]
+        let order = ["source", "detect", "video", "ground", "vqa", "record"]
         let table = NodeTypeTable.markdown(order.compactMap { registry.spec(named: $0) })
         let doc = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/launch.md"), encoding: .utf8)
         let expected = "\(NodeTypeTable.begin)\n\(table)\n\(NodeTypeTable.end)"
