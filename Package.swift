@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "VLMPluginsTests", dependencies: ["VLMPlugins", "VLMNode", "TestSupport"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding", "TestSupport"]),
         // End-to-end tests that run the built `vlmnode` binary.
-        .testTarget(name: "CLITests", dependencies: ["vlmnode", "VLMBus", "VLMRecord", "VLMNode", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["vlmnode", "VLMBus", "VLMRecord", "VLMNode", "VLMMessages", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
