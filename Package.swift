@@ -72,11 +72,11 @@ let package = Package(
         .testTarget(name: "VLMRecordTests", dependencies: ["VLMRecord", "TestSupport"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),
         .testTarget(name: "VideoTextTests", dependencies: ["VideoText", "TestSupport"]),
-        .testTarget(name: "VLMPluginsTests", dependencies: ["VLMPlugins", "VLMNode", "TestSupport"]),
+        .testTarget(name: "VLMPluginsTests", dependencies: ["VLMPlugins", "VLMNode", "VLMMessages", "VLMBus", "Detection", "VideoText", "Grounding", "TestSupport"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding", "TestSupport"]),
         .testTarget(name: "VQATests", dependencies: ["VQA", "TestSupport"]),
         // End-to-end tests that run the built `vlmnode` binary.
-        .testTarget(name: "CLITests", dependencies: ["vlmnode", "VLMBus", "VLMRecord", "VLMNode", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["vlmnode", "VLMBus", "VLMRecord", "VLMNode", "VLMMessages", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

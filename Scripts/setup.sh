@@ -16,7 +16,7 @@ APT_PACKAGES=(
     gcc  # builds Examples/c (tested by VLMBusTests)
 )
 # Python packages the tests and the Examples/ controllers use (never torch: that is dev-time only).
-PIP_PACKAGES=(pyzmq numpy mcap)
+PIP_PACKAGES=(pyzmq numpy mcap pytest)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -27,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 
-if ! python3 -c 'import zmq, numpy, mcap' 2>/dev/null; then
+if ! python3 -c 'import zmq, numpy, mcap, pytest' 2>/dev/null; then
     python3 -m pip install -q "${PIP_PACKAGES[@]}" 2>/dev/null \
         || python3 -m pip install -q --break-system-packages "${PIP_PACKAGES[@]}"
 fi

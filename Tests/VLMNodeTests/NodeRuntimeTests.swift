@@ -85,6 +85,13 @@ struct RuntimeRig {
         try controls.publish(topic: "/echo/labels", header: try TextMessage(text: text).header(seq: seq))
     }
 
+    /// Waits until a logged line contains `text` (frames on a latest-wins input must be taken one
+    /// at a time, or a newer one overwrites them).
+    func awaitLog(_ text: String) {
+        let deadline = Date(timeIntervalSinceNow: 10)
+        while !logs.all.contains(where: { $0.contains(text) }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+    }
+
     /// Waits until the runtime's image input has received `n` messages (nothing is taken yet).
     func awaitReceived(_ n: UInt64) {
         let deadline = Date(timeIntervalSinceNow: 10)
@@ -187,7 +194,9 @@ struct RuntimeRig {
         let runtime = rig.runtime
         Thread.detachNewThread { runtime.run(echo, until: stop); done.signal() }
         try rig.sendFrame(seq: 0, stampNs: Int64.min)
+        rig.awaitLog("skipped frame 0")
         try rig.sendFrame(seq: 1, stampNs: -1)
+        rig.awaitLog("skipped frame 1")
         try rig.sendFrame(seq: 2, stampNs: Int64.max)  // far future: allowed, latency is negative but finite
         let late = try #require(rig.results.receive(timeout: 5)?.header)
         try rig.sendFrame(seq: 3)
@@ -211,7 +220,9 @@ struct RuntimeRig {
         let runtime = rig.runtime
         Thread.detachNewThread { runtime.run(echo, until: stop); done.signal() }
         try rig.sendFrame(seq: 0, type: "vlm/\u{1b}[2J\u{1b}]0;owned\u{7}Frame\u{9b}")
+        rig.awaitLog("skipped frame 0")
         try rig.sendText("evil\u{1b}[31m, label\ninjected line", seq: 0)
+        rig.awaitLog("labels version 2")
         try rig.sendFrame(seq: 1)
         _ = rig.results.receive(timeout: 5)
         stop.raise()

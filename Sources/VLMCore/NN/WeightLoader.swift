@@ -28,6 +28,8 @@ public final class WeightLoader {
         let store: TensorStore?
         let index: [String: String]
         var rng: SplitMix64
+        /// Stored names some layer asked for.
+        var read: Set<String> = []
         init(store: TensorStore?, index: [String: String], seed: UInt64) {
             self.store = store
             self.index = index
@@ -76,12 +78,35 @@ public final class WeightLoader {
         guard let stored = source.index[full], let raw = try store.storedTensor(named: stored) else {
             throw WeightError.missing(key: full, expected: shape)
         }
+        source.read.insert(stored)
         guard raw.shape.reduce(1, *) == shape.reduce(1, *), raw.shape == shape || squeezedEqual(raw.shape, shape) else {
             throw WeightError.shapeMismatch(key: full, expected: shape, found: raw.shape)
         }
         guard let t = Tensor(stored: raw) else { throw WeightError.unsupportedDType(key: full, dtype: raw.dtype.rawValue) }
         return t.reshaped(shape)
     }
+
+    /// Stored tensors that `sanitize` kept but no layer read, sorted: a port that forgets a weight
+    /// shows up here (transformers warns "some weights of the checkpoint were not used").
+    public var unreadTensors: [String] {
+        source.index.values.filter { !source.read.contains($0) }.sorted()
+    }
+
+    /// One stderr line naming the unread tensors of a `model` load, except `expected` extras
+    /// (buffers old checkpoints carry, e.g. `position_ids`); loading still succeeds, because real
+    /// hub checkpoints carry extras no fixture has. Returns what it reported.
+    @discardableResult
+    public func warnUnread(model: String, expected: (String) -> Bool = WeightLoader.knownExtra) -> [String] {
+        let unread = unreadTensors.filter { !expected($0) }
+        if !unread.isEmpty {
+            let shown = unread.prefix(20).joined(separator: ", ") + (unread.count > 20 ? ", … (\(unread.count) in all)" : "")
+            FileHandle.standardError.write(Data("vlmnode: warning: some weights of the checkpoint were not used by \(model): \(shown)\n".utf8))
+        }
+        return unread
+    }
+
+    /// Keys every CLIP-family loader drops: the `position_ids` buffers older checkpoints stored.
+    public static func knownExtra(_ key: String) -> Bool { key.hasSuffix("position_ids") }
 
     /// Unit dimensions may differ (a scalar stored as [1], a class embedding as [1, 1, D]).
     private func squeezedEqual(_ a: [Int], _ b: [Int]) -> Bool { a.filter { $0 != 1 } == b.filter { $0 != 1 } }

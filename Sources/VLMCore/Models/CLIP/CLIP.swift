@@ -49,9 +49,14 @@ public final class CLIPModel: @unchecked Sendable {
         logitScale = try w("logit_scale", shape: []).item
     }
 
+    /// Checkpoint tensors this port never reads (none: CLIPModel reads every tensor); loading does not warn about them.
+    public static let unusedCheckpointKeys: Set<String> = []
+
     /// Loads `config.json` and the weights in `store` (a checkpoint of that folder).
     public convenience init(folder: URL, store: TensorStore) throws {
-        try self.init(CLIPConfiguration.load(folder), weights: WeightLoader(store: store))
+        let weights = WeightLoader(store: store)
+        try self.init(CLIPConfiguration.load(folder), weights: weights)
+        weights.warnUnread(model: "CLIPModel", expected: { WeightLoader.knownExtra($0) || Self.unusedCheckpointKeys.contains($0) })
     }
 
     /// Projected, un-normalised image features (transformers' get_image_features): (B, projection_dim).

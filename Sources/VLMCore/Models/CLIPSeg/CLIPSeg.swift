@@ -50,9 +50,14 @@ public final class CLIPSegModel: @unchecked Sendable {
         visionModel.embeddings.interpolatePositions = { stored, rows, cols in cache.positions(stored, rows: rows, cols: cols) }
     }
 
+    /// Checkpoint tensors this port never reads (the contrastive head of the wrapped CLIPSegModel, which segmentation never runs); loading does not warn about them.
+    public static let unusedCheckpointKeys: Set<String> = ["clip.logit_scale", "clip.visual_projection.weight"]
+
     /// Loads `config.json` and the weights in `store` (a checkpoint of that folder).
     public convenience init(folder: URL, store: TensorStore) throws {
-        try self.init(CLIPSegConfiguration.load(folder), weights: WeightLoader(store: store))
+        let weights = WeightLoader(store: store)
+        try self.init(CLIPSegConfiguration.load(folder), weights: weights)
+        weights.warnUnread(model: "CLIPSegForImageSegmentation", expected: { WeightLoader.knownExtra($0) || Self.unusedCheckpointKeys.contains($0) })
     }
 
     /// Loads a Hugging Face CLIPSeg folder (config.json + safetensors / pytorch_model.bin).

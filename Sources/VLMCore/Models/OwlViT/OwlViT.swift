@@ -102,16 +102,23 @@ public final class OwlViTForObjectDetection: @unchecked Sendable {
         boxBias = Self.boxBias(rows: configuration.gridSize, columns: configuration.gridSize)
     }
 
+    /// Checkpoint tensors this port never reads (the contrastive head of the wrapped OwlViTModel, which detection never runs); loading does not warn about them.
+    public static let unusedCheckpointKeys: Set<String> = ["owlvit.logit_scale", "owlvit.visual_projection.weight"]
+
     /// Loads `config.json` (refusing other architectures) and the weights in `store`.
     public convenience init(folder: URL, store: TensorStore) throws {
-        try self.init(OwlViTConfiguration.load(folder), weights: WeightLoader(store: store))
+        let weights = WeightLoader(store: store)
+        try self.init(OwlViTConfiguration.load(folder), weights: weights)
+        weights.warnUnread(model: "OwlViTForObjectDetection", expected: { WeightLoader.knownExtra($0) || Self.unusedCheckpointKeys.contains($0) })
     }
 
     /// Loads a Hugging Face OWL-ViT folder: config.json first (a folder of another model fails
     /// before any weight is read), then its weights (safetensors memory-mapped, sharded or .bin).
     public convenience init(folder: URL) throws {
         let configuration = try OwlViTConfiguration.load(folder)
-        try self.init(configuration, weights: WeightLoader(store: Checkpoint.open(folder: folder.path)))
+        let weights = WeightLoader(store: try Checkpoint.open(folder: folder.path))
+        try self.init(configuration, weights: weights)
+        weights.warnUnread(model: "OwlViTForObjectDetection", expected: { WeightLoader.knownExtra($0) || Self.unusedCheckpointKeys.contains($0) })
     }
 
     /// transformers' `compute_box_bias`: logit(centre) of each patch (clipped to [0, 1]) and

@@ -73,9 +73,14 @@ public final class XCLIPModel: @unchecked Sendable {
         logitScale = try w("logit_scale", shape: []).item
     }
 
+    /// Checkpoint tensors this port never reads (none: XCLIPModel reads every tensor); loading does not warn about them.
+    public static let unusedCheckpointKeys: Set<String> = []
+
     /// Loads `config.json` and the weights in `store`.
     public convenience init(folder: URL, store: TensorStore) throws {
-        try self.init(XCLIPConfiguration.load(folder), weights: WeightLoader(store: store))
+        let weights = WeightLoader(store: store)
+        try self.init(XCLIPConfiguration.load(folder), weights: weights)
+        weights.warnUnread(model: "XCLIPModel", expected: { WeightLoader.knownExtra($0) || Self.unusedCheckpointKeys.contains($0) })
     }
 
     /// Loads a Hugging Face X-CLIP folder (model.safetensors, sharded, or pytorch_model.bin).
