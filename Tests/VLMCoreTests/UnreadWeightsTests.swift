@@ -8,22 +8,27 @@ import TestSupport
 @Suite struct UnreadWeightsTests {
     /// Loads `folder` with a fresh loader over `store` and returns what no layer read.
     static func unread(_ folder: URL, store: TensorStore) throws -> [String] {
-        let w = WeightLoader(store: store)
+        let kind = try ModelConfigKind.of(folder)
+        let w = kind == "vilt" ? WeightLoader(store: store, sanitize: ViltForQuestionAnswering.sanitize) : WeightLoader(store: store)
         var unused: Set<String> = []
-        switch try ModelConfigKind.of(folder) {
+        switch kind {
         case "clip": _ = try CLIPModel(CLIPConfiguration.load(folder), weights: w); unused = CLIPModel.unusedCheckpointKeys
         case "owlvit":
             _ = try OwlViTForObjectDetection(OwlViTConfiguration.load(folder), weights: w)
             unused = OwlViTForObjectDetection.unusedCheckpointKeys
         case "clipseg": _ = try CLIPSegModel(CLIPSegConfiguration.load(folder), weights: w); unused = CLIPSegModel.unusedCheckpointKeys
         case "xclip": _ = try XCLIPModel(XCLIPConfiguration.load(folder), weights: w); unused = XCLIPModel.unusedCheckpointKeys
+        case "vilt":
+            _ = try ViltForQuestionAnswering(ViltConfiguration.load(folder), weights: w)
+            unused = ViltForQuestionAnswering.unusedCheckpointKeys
         case let other: Issue.record("unexpected model_type \(other)")
         }
         return w.unreadTensors.filter { !WeightLoader.knownExtra($0) && !unused.contains($0) }
     }
 
     static let fixtures = ["clip-tiny-bin", "clip-tiny-fp16", "clip-tiny-new", "clip-tiny-old", "clip-tiny-sharded",
-                           "clipseg-tiny", "owlvit-tiny-new", "owlvit-tiny-old", "xclip-tiny-bin", "xclip-tiny-safetensors"]
+                           "clipseg-tiny", "owlvit-tiny-new", "owlvit-tiny-old", "vilt-tiny-bin", "vilt-tiny-safetensors",
+                           "xclip-tiny-bin", "xclip-tiny-safetensors"]
 
     @Test(arguments: fixtures)
     func everyFixtureModelReadsEveryTensor(_ name: String) throws {

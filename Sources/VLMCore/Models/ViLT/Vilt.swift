@@ -53,15 +53,24 @@ public final class ViltForQuestionAnswering: @unchecked Sendable {
                       try Linear(head.scoped("3"), in: 2 * d, out: labels))
     }
 
+    /// Checkpoint tensors this port never reads (none: every kept key is read); loading does not warn about them.
+    public static let unusedCheckpointKeys: Set<String> = []
+
     /// Loads `config.json` and the weights in `store` (a checkpoint of that folder).
     public convenience init(folder: URL, store: TensorStore) throws {
-        try self.init(ViltConfiguration.load(folder), weights: WeightLoader(store: store, sanitize: Self.sanitize))
+        try self.init(folder: folder, config: ViltConfiguration.load(folder), store: store)
     }
 
     /// Loads a Hugging Face ViLT VQA folder (config.json + safetensors / pytorch_model.bin).
     public convenience init(folder: URL) throws {
         let config = try ViltConfiguration.load(folder)  // refuses another architecture before the weights
-        try self.init(config, weights: WeightLoader(store: Checkpoint.open(folder: folder.path), sanitize: Self.sanitize))
+        try self.init(folder: folder, config: config, store: Checkpoint.open(folder: folder.path))
+    }
+
+    private convenience init(folder: URL, config: ViltConfiguration, store: TensorStore) throws {
+        let weights = WeightLoader(store: store, sanitize: Self.sanitize)
+        try self.init(config, weights: weights)
+        weights.warnUnread(model: "ViltForQuestionAnswering", expected: { WeightLoader.knownExtra($0) || Self.unusedCheckpointKeys.contains($0) })
     }
 
     /// Checkpoint key -> canonical key: `vilt.` dropped, each ViltLayer's modules named as the shared
