@@ -21,6 +21,7 @@ struct VLMNodeCommand: AsyncParsableCommand {
             RecordCommand.self,
             PlayCommand.self,
             BagCommand.self,
+            ViewCommand.self,
             BenchCommand.self,
         ])
 }
