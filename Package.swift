@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "VLMLaunch", dependencies: ["VLMNode", "CVLMProcess"]),
         .target(name: "VLMRecord", dependencies: ["VLMBus", "VLMFoxglove", "CZstd", "CLZ4", "CZlib"], swiftSettings: fastMath),
         // Foxglove schemas and encodings shared by `record` and `view` (protobuf frames, JSON results, annotations).
-        .target(name: "VLMFoxglove", dependencies: ["VLMBus", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(name: "VLMFoxglove", dependencies: ["VLMBus", "VLMMessages", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // `vlmnode view`: Foxglove WebSocket server + browser page.
         .target(
             name: "VLMViewer",

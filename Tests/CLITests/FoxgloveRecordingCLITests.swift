@@ -16,16 +16,18 @@ import VLMRecord
     static func recordGraph(_ dir: URL) throws -> (file: String, frames: [String: UInt32], log: String) {
         let cam = "ipc://\(dir.path)/cam.sock", det = "ipc://\(dir.path)/det.sock"
         let source = try VLMNodeBinary.start(["source", "lavfi:testsrc=size=320x240:rate=15", "--bind", cam], log: dir.appendingPathComponent("source.log"))
+        let file = dir.appendingPathComponent("graph.mcap").path
+        let recorder = try VLMNodeBinary.start(["record", "-o", file, "--connect", cam, "--connect", det,
+                                                "--topic", "/camera/image", "--topic", "/detections", "--quiet"],
+                                               log: dir.appendingPathComponent("record.log"))
+        // The recorder subscribes before the detector starts, so every result's source frame is recorded.
+        Thread.sleep(forTimeInterval: 1.0)
         let node = try VLMNodeBinary.start(["node", "detect", "--input", cam, "--queries", "a red disc, a blue bar",
                                             "--model", Fixtures.url("models/owlvit-tiny-old").path, "--bind", det,
                                             "--max-rate", "5", "--threshold", "0", "--top-k", "3"],
                                            log: dir.appendingPathComponent("node.log"))
         let running = RunningProcesses([node, source], dir: dir.appendingPathComponent("unused"))
         defer { withExtendedLifetime(running) {} }
-        let file = dir.appendingPathComponent("graph.mcap").path
-        let recorder = try VLMNodeBinary.start(["record", "-o", file, "--connect", cam, "--connect", det,
-                                                "--topic", "/camera/image", "--topic", "/detections", "--quiet"],
-                                               log: dir.appendingPathComponent("record.log"))
         // The test's own view of the source's frames, to compare pixels with.
         let frames = try Subscriber(connect: cam, topic: "/camera/image", qos: .queue(capacity: 256))
         let results = try Subscriber(connect: det, topic: "/detections", qos: .queue(capacity: 100))
@@ -76,7 +78,10 @@ import VLMRecord
         let rrd = dir.appendingPathComponent("graph.rrd").path
         let convert = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), [rerun, "mcap", "convert", file, "-o", rrd], timeout: 300)
         #expect(convert.status == 0, "\(convert.stdout)\n\(convert.stderr)")
-        let entities = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), [rerun, "rrd", "stats", rrd], timeout: 120)
-        print("rerun rrd stats: \(entities.stdout.prefix(2000))")
+        // `rrd print` lists each chunk with its entity path and component columns.
+        let printed = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), [rerun, "rrd", "print", rrd], timeout: 120)
+        let imageChunks = printed.stdout.split(separator: "\n").filter { $0.contains("- /camera/image - ") && $0.contains("Image:buffer") }
+        #expect(printed.status == 0 && !imageChunks.isEmpty, "\(printed.stdout.prefix(3000))\n\(printed.stderr.suffix(1000))")
+        print("rerun: \(imageChunks.count) chunks of /camera/image with Image components, e.g. \(imageChunks.first ?? "")")
     }
 }

@@ -34,9 +34,13 @@ def main():
     counts = {"frames": 0, "matched": 0, "annotations": 0, "json": 0}
     validators = {}
     with open(path, "rb") as f:
-        reader = make_reader(f, decoder_factories=[DecoderFactory()])
-        for schema, channel, message, decoded in reader.iter_decoded_messages():
+        reader = make_reader(f)
+        factory, decoders = DecoderFactory(), {}
+        for schema, channel, message in reader.iter_messages():
             if channel.message_encoding == "protobuf":
+                if schema.id not in decoders:
+                    decoders[schema.id] = factory.decoder_for("protobuf", schema)
+                decoded = decoders[schema.id](message.data)
                 if schema.encoding != "protobuf":
                     fail(f"{channel.topic}: protobuf channel with schema encoding {schema.encoding!r}")
                 name = decoded.DESCRIPTOR.full_name
