@@ -24,4 +24,10 @@ struct VLMNodeCommand: AsyncParsableCommand {
             ViewCommand.self,
             BenchCommand.self,
         ])
+
+    /// Registers the node types this executable adds to the launcher's built-ins, then runs.
+    static func main() async {
+        ViewNodeType.register()
+        await main(nil)
+    }
 }
