@@ -38,7 +38,7 @@ table{width:100%;border-collapse:collapse;font-size:12px}td,th{padding:2px 4px;t
 const PALETTE=[[255,56,56],[50,205,50],[30,144,255],[255,178,29],[207,56,255],[0,212,187],[255,115,200],[146,204,23],[255,149,0],[72,249,255]];
 function colour(label){let h=0x811c9dc5;for(const b of new TextEncoder().encode(label)){h=Math.imul(h^b,16777619)>>>0;}return PALETTE[h%PALETTE.length];}
 const $=id=>document.getElementById(id);
-const state=window.vlmView={frames:0,channels:{},subs:{},topics:{},results:{},drawn:null,latencies:[],sent:[],connected:false,status:[]};
+const state=window.vlmView={frames:0,bytes:0,channels:{},subs:{},topics:{},results:{},drawn:null,latencies:[],sent:[],connected:false,status:[]};
 let ws,nextSub=1,nextClientChan=1;const clientChans={};
 // Protobuf reading for foxglove.CompressedImage / Timestamp: varints and length-delimited fields.
 function fields(buf){const out={};let i=0;const rv=()=>{let r=0,s=1,b;do{b=buf[i++];r+=(b&127)*s;s*=128;}while(b&128);return r;};
@@ -66,7 +66,7 @@ function onText(m){
    for(const[k,v]of Object.entries(state.subs))if(v.id===id)delete state.subs[k];
    for(const o of [...$("camera").options])if(o.value===c.topic)o.remove();}}
  else if(m.op==="status"){state.status.push(m);$("status").textContent=m.message;}}
-function onBinary(b){if(b[0]!==1)return;const dv=new DataView(b.buffer,b.byteOffset);const sub=dv.getUint32(1,true);const ch=state.subs[sub];if(!ch)return;
+function onBinary(b){state.bytes+=b.length;if(b[0]!==1)return;const dv=new DataView(b.buffer,b.byteOffset);const sub=dv.getUint32(1,true);const ch=state.subs[sub];if(!ch)return;
  const payload=b.subarray(13);const st=topicStat(ch.topic);st.times.push(performance.now());
  if(ch.schemaName==="foxglove.CompressedImage")return onImage(ch,payload,st);
  if(ch.encoding==="json"){const r=JSON.parse(new TextDecoder().decode(payload));onResult(ch,r,st);}}

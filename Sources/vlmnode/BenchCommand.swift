@@ -16,5 +16,6 @@ struct BenchCommand: ParsableCommand {
             BenchXCLIPCommand.self,
             BenchClipSegCommand.self,
             PreprocessBenchCommand.self,
+            BenchViewCommand.self,
         ])
 }

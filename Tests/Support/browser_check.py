@@ -200,4 +200,5 @@ async def run(view_port, shot_path, new_query):
         shutil.rmtree(profile, ignore_errors=True)
 
 
-asyncio.run(run(int(sys.argv[1]), sys.argv[2], sys.argv[3]))
+if __name__ == "__main__":
+    asyncio.run(run(int(sys.argv[1]), sys.argv[2], sys.argv[3]))
