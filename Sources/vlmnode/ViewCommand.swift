@@ -76,9 +76,13 @@ struct ViewCommand: AsyncParsableCommand {
             options.port = port
             options.allowRemote = allowRemote
             let server = FoxgloveServer(hub: hub, options: options, publishSink: text.map { t in { t.publish(topic: $0, schemaName: $1, payload: $2) } })
-            try await server.run { port in
-                print("view: http://\(host):\(port)/  (Foxglove/Lichtblick: ws://\(host):\(port))")
-                fflush(stdout)
+            do {
+                try await server.run { port in
+                    print("view: http://\(host):\(port)/  (Foxglove/Lichtblick: ws://\(host):\(port))")
+                    fflush(stdout)
+                }
+            } catch {
+                throw CLIError("cannot serve on \(host):\(port): \(error)")
             }
             feed.stop()
             jpeg.stop()

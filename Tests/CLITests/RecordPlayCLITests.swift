@@ -164,7 +164,10 @@ import VLMRecord
     func readAllCount(_ reader: MCAPReader) throws -> Int {
         var n = 0
         let it = try reader.messages()
-        while try it.nextMessage() != nil { n += 1 }
+        // Wire messages only: Foxglove-native files add derived annotation messages.
+        while let m = try it.nextMessage() {
+            if m.channel.metadata[RecordedChannel.derivedKey] == nil { n += 1 }
+        }
         return n
     }
 

@@ -50,7 +50,9 @@ import VLMBus
             while !stop.isSet {
                 try? results.publish(topic: "/detections", header: MessageHeader(
                     type: "vlm/Detections", seq: seq, sourceSeq: seq, sourceStampNs: BusClock.nowNs(),
-                    fields: ["detections": [["label": "cup", "score": 0.5, "box": [10, 10, 50, 60]]], "queries": ["cup"], "queries_version": 1]))
+                    fields: ["detections": [["label": "cup", "label_index": 0, "score": 0.5, "box": [10, 10, 50, 60]]], "queries": ["cup"],
+                             "queries_version": 1, "image_size": [320, 240], "latency_ms": 1.5, "inference_ms": 1.0,
+                             "frames_received": .int(Int64(seq)), "frames_dropped": 0, "frames_overwritten": 0]))
                 seq += 1
                 Thread.sleep(forTimeInterval: 0.2)
             }
@@ -95,6 +97,37 @@ import VLMBus
         #expect(version2, "the detector never reported queries_version 2: \(logs)")
         #expect(FileManager.default.fileExists(atPath: shot.path))
         try? FileManager.default.removeItem(at: dir)
+    }
+
+    /// `view:=true` in the shipped detect_camera.launch: the launcher starts `vlmnode view` (node
+    /// type `view`) wired to the camera and detector topics, and a client sees both.
+    @Test(.enabled(if: hasWebsockets, "python3 lacks websockets/protobuf/jsonschema: run Scripts/setup.sh"))
+    func shippedLaunchFileServesTheViewerWithViewTrue() throws {
+        let dir = try makeTemporaryDirectory("view-launch")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let launchFile = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Launch/detect_camera.launch").path
+        let args = ["launch", launchFile, "camera:=lavfi:testsrc=size=160x120:rate=10", "model:=\(Fixtures.url("models/owlvit-tiny-old").path)",
+                    "view:=true", "view_port:=0", "--log-dir", dir.appendingPathComponent("log").path]
+        let check = try VLMNodeBinary.run(["launch", "--check"] + args.dropFirst())
+        #expect(check.status == 0 && check.stdout.contains("/viewer [view]") && check.stdout.contains("vlmnode view --connect")
+                && check.stdout.contains("--text-bind"), "\(check.stdout)\n\(check.stderr)")
+        let log = dir.appendingPathComponent("launch.log")
+        let launch = try VLMNodeBinary.start(args, log: log, environment: ["VLMNODE_RUNTIME_DIR": dir.appendingPathComponent("run").path])
+        let running = RunningProcesses([launch], dir: dir.appendingPathComponent("keep"))
+        defer { withExtendedLifetime(running) {} }
+        var port = 0
+        let deadline = Date().addingTimeInterval(60)
+        while port == 0 && Date() < deadline {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let r = text.range(of: #"view: http://127\.0\.0\.1:\d+"#, options: .regularExpression) { port = Int(text[r].split(separator: ":").last!)! }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(port > 0, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        guard port > 0 else { return }
+        let client = try runProcess(URL(fileURLWithPath: "/usr/bin/env"),
+                                    ["python3", Self.support.appendingPathComponent("foxglove_ws_check.py").path, String(port), "--topics-only"], timeout: 120)
+        #expect(client.status == 0 && client.stdout.contains("channel /camera/image foxglove.RawImage")
+                && client.stdout.contains("channel /detections vlm/Detections"), "\(client.stdout)\n\(client.stderr)")
     }
 
     @Test func refusesNonLoopbackWithoutTheFlag() throws {

@@ -196,7 +196,19 @@ async def stall(raw):
         fail("the stalled client slowed the second client")
 
 
+async def advertised_topics():
+    """--topics-only: print the advertised (topic, schema) pairs once frames and a json channel are there."""
+    async with websockets.connect(URL, subprotocols=["foxglove.websocket.v1"], max_size=None) as ws:
+        await hello(ws)
+        found = await channels(ws, [lambda c: c["schemaName"] == "foxglove.RawImage", lambda c: c["encoding"] == "json"], timeout=90)
+        for c in sorted(found.values(), key=lambda c: c["topic"]):
+            print(f"channel {c['topic']} {c['schemaName']}")
+        print("OK")
+
+
 async def main():
+    if len(sys.argv) > 2 and sys.argv[2] == "--topics-only":
+        return await advertised_topics()
     await subprotocols()
     raw, _ = await subscribe_and_decode()
     if len(sys.argv) > 2 and sys.argv[2] == "--json":
