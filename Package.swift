@@ -18,6 +18,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Foxglove schemas (generated code committed, Scripts/gen-protos.sh) and the live viewer.
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", exact: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // System libraries: module.modulemap + shim.h, nothing else.
@@ -44,7 +49,18 @@ let package = Package(
         .target(name: "VLMNode", dependencies: ["VLMBus", "VLMCore", "VLMMessages"]),
         .target(name: "CVLMProcess"),
         .target(name: "VLMLaunch", dependencies: ["VLMNode", "CVLMProcess"]),
-        .target(name: "VLMRecord", dependencies: ["VLMBus", "CZstd", "CLZ4", "CZlib"], swiftSettings: fastMath),
+        .target(name: "VLMRecord", dependencies: ["VLMBus", "VLMFoxglove", "CZstd", "CLZ4", "CZlib"], swiftSettings: fastMath),
+        // Foxglove schemas and encodings shared by `record` and `view` (protobuf frames, JSON results, annotations).
+        .target(name: "VLMFoxglove", dependencies: ["VLMBus", "VLMMessages", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // `vlmnode view`: Foxglove WebSocket server + browser page.
+        .target(
+            name: "VLMViewer",
+            dependencies: [
+                "VLMBus", "VLMMedia", "VLMFoxglove",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
 
         // Plugin nodes: a VLMCore model + VLMNode wiring + their messages.
         .target(name: "Detection", dependencies: ["VLMCore", "VLMNode", "VLMBus", "VLMMessages"], path: "Plugins/Detection"),
@@ -57,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "vlmnode",
             dependencies: [
-                "VLMBus", "VLMMedia", "VLMCore", "VLMNode", "VLMLaunch", "VLMRecord",
+                "VLMBus", "VLMMedia", "VLMCore", "VLMNode", "VLMLaunch", "VLMRecord", "VLMFoxglove", "VLMViewer",
                 "Detection", "VideoText", "Grounding", "VQA", "VLMMessages", "VLMPlugins",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -69,7 +85,11 @@ let package = Package(
         .testTarget(name: "VLMCoreTests", dependencies: ["VLMCore", "TestSupport"]),
         .testTarget(name: "VLMNodeTests", dependencies: ["VLMNode", "VLMMessages", "TestSupport"]),
         .testTarget(name: "VLMLaunchTests", dependencies: ["VLMLaunch", "VLMPlugins", "TestSupport"]),
-        .testTarget(name: "VLMRecordTests", dependencies: ["VLMRecord", "TestSupport"]),
+        .testTarget(name: "VLMRecordTests", dependencies: [
+            "VLMRecord", "VLMFoxglove", "TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .testTarget(name: "VLMFoxgloveTests", dependencies: [
+            "VLMFoxglove", "TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .testTarget(name: "VLMViewerTests", dependencies: ["VLMViewer", "VLMFoxglove", "TestSupport"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),
         .testTarget(name: "VideoTextTests", dependencies: ["VideoText", "TestSupport"]),
         .testTarget(name: "VLMPluginsTests", dependencies: ["VLMPlugins", "VLMNode", "VLMMessages", "VLMBus", "Detection", "VideoText", "Grounding", "TestSupport"]),

@@ -14,9 +14,10 @@ APT_PACKAGES=(
     libzstd-dev liblz4-dev zlib1g-dev
     python3 python3-pip
     gcc  # builds Examples/c (tested by VLMBusTests)
+    chromium  # the viewer page test and `bench view` (headless)
 )
 # Python packages the tests and the Examples/ controllers use (never torch: that is dev-time only).
-PIP_PACKAGES=(pyzmq numpy mcap pytest)
+PIP_PACKAGES=(pyzmq numpy mcap mcap-protobuf-support protobuf jsonschema websockets pytest)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -27,7 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 
-if ! python3 -c 'import zmq, numpy, mcap, pytest' 2>/dev/null; then
+if ! python3 -c 'import zmq, numpy, mcap, mcap_protobuf, google.protobuf, jsonschema, websockets, pytest' 2>/dev/null; then
     python3 -m pip install -q "${PIP_PACKAGES[@]}" 2>/dev/null \
         || python3 -m pip install -q --break-system-packages "${PIP_PACKAGES[@]}"
 fi

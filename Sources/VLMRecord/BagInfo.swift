@@ -6,6 +6,9 @@ public struct BagInfo: Sendable {
         public var topic: String
         public var type: String
         public var messageEncoding: String
+        /// The channel's schema name and schema encoding (`foxglove.RawImage`/`protobuf`, …; empty if none).
+        public var schema = ""
+        public var schemaEncoding = ""
         public var count: UInt64 = 0
         /// Bytes of message data (exact when scanned; from the message index otherwise).
         public var bytes: UInt64 = 0
@@ -57,9 +60,13 @@ public struct BagInfo: Sendable {
         var byChannel: [UInt16: Topic] = [:]
         func topic(_ id: UInt16) -> Topic {
             let channel = reader.channels[id]
-            return Topic(topic: channel?.topic ?? "channel \(id)",
-                         type: channel.flatMap { reader.schemas[$0.schemaID]?.name } ?? "",
-                         messageEncoding: channel?.messageEncoding ?? "")
+            let schema = channel.flatMap { reader.schemas[$0.schemaID] }
+            var t = Topic(topic: channel?.topic ?? "channel \(id)",
+                          type: channel?.metadata[RecordedChannel.typeKey] ?? schema?.name ?? "",
+                          messageEncoding: channel?.messageEncoding ?? "")
+            t.schema = schema?.name ?? ""
+            t.schemaEncoding = schema?.encoding ?? ""
+            return t
         }
         let indexed = reader.usedSummary && !reader.chunkIndexes.isEmpty
             && reader.chunkIndexes.allSatisfy { !$0.messageIndexOffsets.isEmpty }
@@ -112,7 +119,9 @@ public struct BagInfo: Sendable {
             lines.append("  " + t.topic.padding(toLength: width, withPad: " ", startingAt: 0)
                          + "  " + t.type.padding(toLength: typeWidth, withPad: " ", startingAt: 0)
                          + String(format: "  %8llu msgs", t.count) + "  " + rate
-                         + "  " + Self.formatBytes(t.bytes).leftPad(10) + "  " + t.messageEncoding)
+                         + "  " + Self.formatBytes(t.bytes).leftPad(10) + "  " + t.messageEncoding
+                         + (t.schema.isEmpty || t.schema == t.type ? "" : "  " + t.schema)
+                         + (t.schemaEncoding.isEmpty ? "" : " (" + t.schemaEncoding + ")"))
         }
         return lines.joined(separator: "\n")
     }

@@ -83,7 +83,8 @@ public final class Player {
 
     /// Plays until the end (or forever with `loop`, until `control.stop()`), calling `send` with
     /// the topic to publish on and the message parts after the topic (header, blobs) — views
-    /// valid only during the call. Messages in another encoding are sent as one part.
+    /// valid only during the call (Foxglove-native channels are turned back into wire parts,
+    /// derived annotation channels skipped). Messages in another encoding are sent as one part.
     public func run(send: (String, [UnsafeRawBufferPointer]) throws -> Void) throws -> PlaybackStats {
         // The views stay valid through `send`: the message that owns them lives until the next one.
         try run(prepare: { topic, parts in (topic, parts) }, send: { try send($0.0, $0.1) })
@@ -101,8 +102,8 @@ public final class Player {
             var lastOffset: UInt64 = 0
             while let m = try it.nextMessage() {
                 if control.isStopped { return stats }
-                let parts = m.channel.messageEncoding == WireEncoding.messageEncoding
-                    ? try WireEncoding.parts(of: m.data) : [m.data]
+                // Derived channels (annotations) are not wire messages: nothing to republish.
+                guard let parts = try RecordedChannel.wireParts(channel: m.channel, data: m.data) else { continue }
                 let prepared = try prepare(options.remap[m.channel.topic] ?? m.channel.topic, parts)
                 lastOffset = Self.clamped(Double(m.logTime - windowStart) / options.rate)
                 origin = Self.add(origin, waitUntil(Self.add(origin, lastOffset)))

@@ -9,6 +9,8 @@ public struct RecordOptions: Sendable {
     public var writer = MCAPWriterOptions()
     /// Write the open chunk when it has waited this long (bounds what a crash loses).
     public var idleFlushNs: UInt64 = 500_000_000
+    /// Foxglove well-known schemas (default) or the old `x-vlmnode-multipart` encoding.
+    public var format = RecordFormat.foxglove
 
     public init(path: String) { self.path = path }
 }
@@ -16,7 +18,7 @@ public struct RecordOptions: Sendable {
 /// Records wire messages into one or more MCAP files, with per-topic counts for a progress line.
 public final class Recorder {
     public let options: RecordOptions
-    private var current: WireRecordingWriter?
+    private var current: (any RecordingFileWriter)?
     /// Every file started so far.
     public private(set) var files: [String] = []
     public private(set) var counts: [String: UInt64] = [:]
@@ -40,7 +42,10 @@ public final class Recorder {
 
     private func openNext() throws {
         let path = options.maxSize == nil ? options.path : Self.splitPath(options.path, index: files.count)
-        current = try WireRecordingWriter(path: path, options: options.writer)
+        switch options.format {
+        case .foxglove: current = try FoxgloveRecordingWriter(path: path, options: options.writer)
+        case .native: current = try WireRecordingWriter(path: path, options: options.writer)
+        }
         files.append(path)
     }
 

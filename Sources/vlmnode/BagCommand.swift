@@ -6,7 +6,7 @@ import VLMRecord
 struct BagCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bag", abstract: "Inspect MCAP recordings.",
-        subcommands: [BagInfoCommand.self, BagVerifyCommand.self, BagBenchWriteCommand.self, BagBenchRecordCommand.self])
+        subcommands: [BagInfoCommand.self, BagVerifyCommand.self, BagExportCommand.self, BagBenchWriteCommand.self, BagBenchRecordCommand.self])
 }
 
 /// `vlmnode bag info FILE.mcap`
@@ -53,6 +53,36 @@ struct BagVerifyCommand: ParsableCommand {
             print("\(file): OK, \(count) messages, CRCs match")
         } catch let exit as ExitCode {
             throw exit
+        } catch {
+            exitWithError(error)
+        }
+    }
+}
+
+/// `vlmnode bag export IN OUT`
+struct BagExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Rewrite a recording as Foxglove-native (default) or native x-vlmnode-multipart.",
+        discussion: "Converts files recorded before Foxglove-native recordings so Foxglove, Lichtblick and Rerun can open them; annotation channels are regenerated.")
+
+    @Argument(help: "The MCAP file to read.")
+    var input: String
+
+    @Argument(help: "The MCAP file to write (created or replaced).")
+    var output: String
+
+    @Option(help: "foxglove or native.")
+    var format = "foxglove"
+
+    func validate() throws {
+        if RecordFormat(rawValue: format) == nil { throw ValidationError("--format must be foxglove or native, got '\(format)'") }
+    }
+
+    func run() throws {
+        do {
+            let result = try BagExport.convert(input: input, output: output, format: RecordFormat(rawValue: format)!)
+            print("\(output): \(result.messages) messages" + (result.skippedDerived > 0 ? ", \(result.skippedDerived) derived annotations regenerated" : ""))
         } catch {
             exitWithError(error)
         }

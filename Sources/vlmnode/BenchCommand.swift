@@ -17,5 +17,6 @@ struct BenchCommand: ParsableCommand {
             BenchClipSegCommand.self,
             BenchViltCommand.self,
             PreprocessBenchCommand.self,
+            BenchViewCommand.self,
         ])
 }

@@ -36,6 +36,9 @@ struct RecordCommand: ParsableCommand {
     @Option(name: .customLong("frame-compression"), help: "Compression of large messages (frames): none, zstd or lz4.")
     var frameCompression = "none"
 
+    @Option(help: "foxglove (default: Foxglove well-known schemas, opens in Foxglove/Lichtblick/Rerun) or native (x-vlmnode-multipart).")
+    var format = "foxglove"
+
     @Flag(help: "No progress line.")
     var quiet = false
 
@@ -52,6 +55,7 @@ struct RecordCommand: ParsableCommand {
         if !all, topics.isEmpty { throw ValidationError("give --topic T (with --connect ENDPOINT, or a topic of a running launch) or --all") }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be > 0 seconds, got \(duration)") }
         if let maxSize, parseByteSize(maxSize) == nil { throw ValidationError("--max-size must be a size like 500M or 2G, got '\(maxSize)'") }
+        if RecordFormat(rawValue: format) == nil { throw ValidationError("--format must be foxglove or native, got '\(format)'") }
         if MCAPCompression(displayName: compression) == nil { throw ValidationError("--compression must be zstd, lz4 or none, got '\(compression)'") }
         if MCAPCompression(displayName: frameCompression) == nil {
             throw ValidationError("--frame-compression must be none, zstd or lz4, got '\(frameCompression)'")
@@ -81,6 +85,7 @@ struct RecordCommand: ParsableCommand {
     func run() throws {
         var options = RecordOptions(path: output)
         options.maxSize = maxSize.flatMap(parseByteSize)
+        options.format = RecordFormat(rawValue: format)!
         options.writer.compression = MCAPCompression(displayName: compression)!
         options.writer.largeMessageCompression = MCAPCompression(displayName: frameCompression)!
         options.writer.overwrite = force

@@ -25,6 +25,7 @@ struct VLMNodeCommand: AsyncParsableCommand {
             RecordCommand.self,
             PlayCommand.self,
             BagCommand.self,
+            ViewCommand.self,
             BenchCommand.self,
             DoctorCommand.self,
         ])
@@ -42,6 +43,7 @@ struct VLMNodeCommand: AsyncParsableCommand {
         for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&stopSignals, sig) }
         pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         BuiltInPlugins.registerAll()
+        ViewNodeType.register()  // `type="view"`: the viewer lives in this executable, not in a plugin
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -41,7 +41,10 @@ import VLMRecord
         var perTopic: [String: Int] = [:]
         let reader = try MCAPReader(path: args[1])
         let it = try reader.messages()
-        while let m = try it.nextMessage() { perTopic[m.channel.topic, default: 0] += 1 }
+        // Recorded wire messages only (not the derived annotation channels of Foxglove-native files).
+        while let m = try it.nextMessage() {
+            if m.channel.metadata[RecordedChannel.derivedKey] == nil { perTopic[m.channel.topic, default: 0] += 1 }
+        }
         return (recorder.terminationStatus, perTopic, sent.count)
     }
 

@@ -9,7 +9,7 @@ import TestSupport
         ("bad XML", "<launch>\n  <node name=\"m\" type=\"exec\" args=\"touch MARKER\"/>\n  <node name=\"x\" type=\"exec\" args=\"true\">\n</launch>\n", [],
          "vlmnode: DIR/main.launch:4:10: malformed XML: closing tag does not match <node> opened at line 3"),
         ("unknown node type", "<launch>\n  <node name=\"m\" type=\"exec\" args=\"touch MARKER\"/>\n  <node name=\"d\" type=\"detektor\"/>\n</launch>\n", [],
-         "vlmnode: DIR/main.launch:3: node '/d': unknown node type 'detektor' (known: detect, exec, ground, record, source, video, vqa)"),
+         "vlmnode: DIR/main.launch:3: node '/d': unknown node type 'detektor' (known: detect, exec, ground, record, source, video, view, vqa)"),
         ("arg with no value", "<launch>\n  <arg name=\"camera\"/>\n  <node name=\"m\" type=\"exec\" args=\"touch MARKER\"/>\n</launch>\n", [],
          "vlmnode: DIR/main.launch:2: arg 'camera' has no value (set it with camera:=VALUE)"),
         ("unknown arg", "<launch>\n  <node name=\"m\" type=\"exec\" args=\"touch MARKER\"/>\n</launch>\n", ["camera:=x"],
