@@ -15,6 +15,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -121,7 +122,8 @@ async def run(view_port, shot_path, new_query):
     debug = free_port()
     proc = subprocess.Popen([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--remote-debugging-port={debug}",
                              f"--user-data-dir={profile}", "--window-size=1280,800", "--no-first-run",
-                             f"http://127.0.0.1:{view_port}/"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             f"http://127.0.0.1:{view_port}/"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # its own group: the renderer and zygote go with it
     try:
         page = None
         for _ in range(100):
@@ -195,10 +197,20 @@ async def run(view_port, shot_path, new_query):
             status = await cdp.js("JSON.stringify(vlmView.status)")
             fail(f"queries_version never became 2 (page status {status})")
     finally:
-        proc.terminate()
-        proc.wait()
+        # The whole browser process group, and never an unbounded wait: a wedged chromium must not
+        # keep the test (and CI) waiting.
+        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(proc.pid, sig)
+                proc.wait(timeout=wait)
+                break
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                continue
         shutil.rmtree(profile, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    asyncio.run(run(int(sys.argv[1]), sys.argv[2], sys.argv[3]))
+    try:
+        asyncio.run(asyncio.wait_for(run(int(sys.argv[1]), sys.argv[2], sys.argv[3]), timeout=200))
+    except asyncio.TimeoutError:
+        fail("the page check took over 200 s")
