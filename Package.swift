@@ -29,7 +29,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Libraries, one concern each.
-        .target(name: "VLMBus", dependencies: ["CZMQ"]),
+        .target(name: "VLMBus", dependencies: ["CZMQ", "CVLMShm"]),
+        // C11 atomics and checked POSIX shm calls for the shared-memory frame ring.
+        .target(name: "CVLMShm"),
         .target(name: "VLMMedia", dependencies: ["CFFmpeg"]),
         .target(name: "VLMCore", dependencies: ["CBLAS", "CVLMKernels"], swiftSettings: fastMath),
         // Packed-weight AVX2/FMA sgemm (run-time dispatch, portable fallback); -O3 even in debug

@@ -2,7 +2,7 @@
 """A robot-controller client for vlmnode frames, using only pyzmq and numpy.
 
     python3 frames_subscriber.py --connect tcp://127.0.0.1:5555 [--topic /camera/image] [--count 30]
-                                 [--latest] [--sleep 1.0] [--report]
+                                 [--latest] [--sleep 1.0] [--report] [--shm]
 
 Each message is [topic][header JSON][pixels] (docs/protocol.md, protocol v1). Prints one line per
 frame: seq, size, encoding, bytes and latency (now - stamp_ns, same-host clocks), then a summary
@@ -10,7 +10,9 @@ with the seq gaps (frames this client never saw) and malformed messages skipped.
 
 --latest: a background thread drains the socket and keeps only the newest frame, so a slow
 controller always gets a fresh one (what vlmnode's own Subscriber does). --report: tell the
-publisher how many frames this client missed (XSUB socket; protocol section 5).
+publisher how many frames this client missed (XSUB socket; protocol section 5). --shm: same
+host only: read the pixels in place from the publisher's shared-memory ring (vlm_shm.py, protocol
+section 8); frames overwritten before or while they were read are dropped and counted.
 """
 import argparse
 import json
@@ -18,16 +20,27 @@ import os
 import sys
 import threading
 import time
+import zlib
 
 import numpy as np
 import zmq
+
+import vlm_shm
 
 PROTOCOL_VERSION = 1
 CHANNELS = {"rgb8": 3, "bgr8": 3, "gray8": 1}
 
 
-def parse_frame(parts):
-    """Returns (topic, header, pixels as an (h, w, c) uint8 array) or raises ValueError."""
+def parse_frame(parts, shared=None):
+    """Returns (topic, header, pixels as an (h, w, c) uint8 array, shared view or None) or
+    raises ValueError; pixels is None for a shared frame that could not be had (counted)."""
+    if shared is not None and len(parts) == 2:
+        topic = bytes(parts[0].buffer).decode("utf-8")
+        header = json.loads(bytes(parts[1].buffer))
+        if header.get("v") != PROTOCOL_VERSION or header.get("type") != vlm_shm.MESSAGE_TYPE:
+            raise ValueError(f"not a v{PROTOCOL_VERSION} {vlm_shm.MESSAGE_TYPE}")
+        view = shared.resolve(header)
+        return topic[len(vlm_shm.MARKER):], header, (view.pixels if view else None), view
     if len(parts) != 3:
         raise ValueError(f"{len(parts)} parts, a frame has 3")
     topic = bytes(parts[0].buffer).decode("utf-8")
@@ -44,7 +57,7 @@ def parse_frame(parts):
     if len(blob) != step * h or step < w * c:
         raise ValueError(f"{len(blob)} bytes for {w}x{h} {enc} step {step}")
     rows = np.frombuffer(blob, dtype=np.uint8).reshape(h, step)
-    return topic, header, rows[:, : w * c].reshape(h, w, c)
+    return topic, header, rows[:, : w * c].reshape(h, w, c), None
 
 
 class Receiver(threading.Thread):
@@ -104,16 +117,19 @@ def main():
     ap.add_argument("--latest", action="store_true", help="always take the newest frame")
     ap.add_argument("--sleep", type=float, default=0.0, help="seconds to sleep per frame (a slow controller)")
     ap.add_argument("--report", action="store_true", help="send drop counts upstream to the publisher")
+    ap.add_argument("--shm", action="store_true", help="same host: read frames in place from shared memory")
     args = ap.parse_args()
+    shared = vlm_shm.SharedFrames() if args.shm else None
+    subscription = (vlm_shm.MARKER if args.shm else "") + args.topic
 
     ctx = zmq.Context.instance()
     # XSUB is a SUB that can also send upstream; it subscribes by sending b"\x01" + prefix.
     sock = ctx.socket(zmq.XSUB if args.report else zmq.SUB)
     sock.setsockopt(zmq.RCVHWM, 4 if args.latest else 1000)
     if args.report:
-        sock.send(b"\x01" + args.topic.encode())
+        sock.send(b"\x01" + subscription.encode())
     else:
-        sock.setsockopt(zmq.SUBSCRIBE, args.topic.encode())
+        sock.setsockopt(zmq.SUBSCRIBE, subscription.encode())
     sock.connect(args.connect)
     receiver = Receiver(sock, args.latest, args.topic if args.report else None)
     receiver.start()
@@ -129,12 +145,16 @@ def main():
                 status = 1
                 break
             try:
-                topic, header, pixels = parse_frame(parts)
+                topic, header, pixels, view = parse_frame(parts, shared)
             except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
                 malformed += 1
                 print(f"skipped a malformed message: {e}", file=sys.stderr)
                 continue
-            if topic != args.topic:  # SUB filters by prefix; we want the exact topic
+            if topic != args.topic or pixels is None:  # SUB filters by prefix; we want the exact topic
+                continue
+            # Everything read from a shared slot counts only if the slot was intact afterwards.
+            mean, crc = pixels.mean(), zlib.crc32(np.ascontiguousarray(pixels))
+            if view is not None and not view.intact():
                 continue
             seq = header["seq"]
             if last_seq is not None and seq > last_seq + 1:
@@ -145,7 +165,7 @@ def main():
             latency_ms = (time.time_ns() - header["stamp_ns"]) / 1e6
             h, w, c = pixels.shape
             print(f"seq={seq} {w}x{h} {header['encoding']} {pixels.nbytes} bytes "
-                  f"mean={pixels.mean():.1f} latency={latency_ms:.2f} ms", flush=True)
+                  f"mean={mean:.1f} crc32={crc:08x} latency={latency_ms:.2f} ms", flush=True)
             if args.sleep:
                 time.sleep(args.sleep)
     except KeyboardInterrupt:
@@ -153,6 +173,9 @@ def main():
     receiver.stop.set()
     receiver.join()
     print(f"received {received} frames, {gaps} missed (seq gaps), {malformed} malformed", flush=True)
+    if shared is not None:
+        print(f"shared memory: {shared.resolved} resolved, {shared.reclaimed} reclaimed, {shared.torn} torn, "
+              f"{shared.unavailable} unavailable", flush=True)
     return status
 
 

@@ -35,6 +35,11 @@ public struct BusMessage: Sendable {
         self.blobs = blobs
     }
 
+    /// Set when the pixels are read in place from a publisher's shared-memory ring (`blobs[0]`
+    /// then points into the slot): read them with `withFramePixels`, which detects a slot
+    /// overwritten during the read.
+    public internal(set) var sharedFrame: SharedFrame?
+
     /// Total bytes of all parts as they crossed the wire.
     public var wireByteCount: Int { wireBytes }
     var wireBytes: Int = 0

@@ -41,6 +41,8 @@ public final class Publisher: @unchecked Sendable {
     /// report twice a second). A flood beyond that is received and dropped unparsed, so draining
     /// stays fast and libzmq's upstream queue (unbounded inside XPUB) cannot pile up.
     private var reportWindow: (startNs: Int64, parsed: Int) = (0, 0)
+    /// Shared-memory frames for same-host subscribers (SharedMemory/ShmPublishing.swift).
+    private let shm = ShmPublishing()
 
     /// Binds `endpoint` (default: loopback TCP, free port).
     /// - Parameters:
@@ -76,13 +78,27 @@ public final class Publisher: @unchecked Sendable {
     /// Publishes `[topic][header][blobs…]`. Blobs are sent by reference, never copied.
     public func publish(topic: String, header: MessageHeader, blobs: [Blob] = []) throws {
         let parts = try Envelope.encode(topic: topic, header: header, blobs: blobs)
+        try sendRouted(topic: topic) { route, shm, send in
+            if route.plain { try send(parts) }
+            if route.shared { try send(try shm.sharedParts(parts, topic: topic, header: header, blobs: blobs)) }
+        }
+    }
+
+    /// Runs `body` under the lock with where `topic` goes (inline, `@shm:`, or both) and a sender.
+    func sendRouted(topic: String, _ body: (ShmRoute, ShmPublishing, ([ZMQMessage]) throws -> Void) throws -> Void) throws {
         lock.lock()
         defer { lock.unlock() }
         drainUpstream()
-        for (i, part) in parts.enumerated() {
-            try socket.send(part, more: i + 1 < parts.count)
+        try body(shm.subscriptions.route(topic), shm) { parts in
+            for (i, part) in parts.enumerated() { try socket.send(part, more: i + 1 < parts.count) }
         }
         state.published[topic, default: 0] += 1
+    }
+
+    func withSharedMemory<R>(_ body: (ShmPublishing) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(shm)
     }
 
     /// Publishes a `vlm/Frame` whose `pixels` hold `frame.byteCount` bytes.
@@ -92,9 +108,7 @@ public final class Publisher: @unchecked Sendable {
             throw EnvelopeError.blobSizeMismatch(
                 "frame \(frame.width)x\(frame.height) step \(frame.step) needs \(frame.byteCount) bytes, pixels have \(pixels.count)")
         }
-        let header = MessageHeader(type: FrameInfo.messageType, seq: seq, stampNs: stampNs,
-                                   fields: fields.merging(frame.fields) { _, frameField in frameField })
-        try publish(topic: topic, header: header, blobs: [pixels])
+        try publishFrameRouted(topic: topic, seq: seq, stampNs: stampNs, frame: frame, fields: fields, pixels: pixels)
     }
 
     /// Counters, including the drops reported by subscribers so far.
@@ -130,6 +144,7 @@ public final class Publisher: @unchecked Sendable {
         while let msg = try? socket.receive(dontWait: true) {
             let bytes = msg.bytes
             guard let first = bytes.first else { continue }
+            if first <= 1 { shm.subscriptions.note(bytes) }
             if first == 1 {
                 state.subscriptions += 1
             } else if first == UInt8(ascii: "{") {

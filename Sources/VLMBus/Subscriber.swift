@@ -11,7 +11,7 @@ import Foundation
 public final class Subscriber: @unchecked Sendable {
     public let endpoints: [String]
     public let qos: QoS
-    private let core: SubscriberCore
+    let core: SubscriberCore
 
     /// Connects to `endpoints` and subscribes to each prefix in `topics` (`""`: everything).
     /// `limits`: what a peer may send (message sizes, topics); `BusLimits.current` by default.
@@ -93,6 +93,8 @@ final class SubscriberCore: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private var running = false
     let id = String(UInt64.random(in: 0 ... .max), radix: 16)
+    /// Mapped shared-memory rings (SharedMemory/ShmReader.swift).
+    let shm = ShmReader()
 
     private let limits: BusLimits
 
@@ -143,7 +145,11 @@ final class SubscriberCore: @unchecked Sendable {
 
     private func accept(_ parts: [ZMQMessage]) {
         let decoded: Result<BusMessage, EnvelopeError>
-        do { decoded = .success(try Envelope.decode(parts, limits: limits)) } catch { decoded = .failure(error) }
+        do {
+            // Shared-memory frames resolve to their slot; nil: dropped and counted there.
+            guard let message = try shm.resolve(try Envelope.decode(parts, limits: limits)) else { return }
+            decoded = .success(message)
+        } catch { decoded = .failure(error) }
         condition.lock()
         defer { condition.unlock() }
         changedSinceReport = true
@@ -188,6 +194,7 @@ final class SubscriberCore: @unchecked Sendable {
         defer { condition.unlock() }
         while true {
             if let m = pending.pop() {
+                guard shm.admit(m) else { continue }  // a shared slot reused meanwhile
                 counters.delivered += 1
                 return m
             }

@@ -37,6 +37,19 @@ final class ZMQMessage: @unchecked Sendable {
         }
     }
 
+    /// A message over memory it does not own (a shared-memory slot): `owner` is retained until
+    /// libzmq and every reference are done with the bytes, then released (on any thread).
+    init(wrapping bytes: UnsafeMutableRawPointer, count: Int, owner: AnyObject) throws {
+        pointer = .allocate(capacity: 1)
+        let hint = Unmanaged.passRetained(owner).toOpaque()
+        guard zmq_msg_init_data(pointer, bytes, count, { _, hint in Unmanaged<AnyObject>.fromOpaque(hint!).release() }, hint) == 0 else {
+            let code = ZMQError.lastErrno
+            pointer.deallocate()
+            Unmanaged<AnyObject>.fromOpaque(hint).release()
+            throw ZMQError(code: code, operation: "wrap \(count) shared bytes")
+        }
+    }
+
     /// A second reference to `other`'s payload (reference counted by libzmq; no byte copy except
     /// for very small messages that libzmq stores inline).
     init(referencing other: ZMQMessage) throws {

@@ -17,6 +17,11 @@ extension BusMessage {
     public var recordedParts: [any MCAPPayload] {
         [Array(header.jsonText.utf8)] + blobs.map { $0 as any MCAPPayload }
     }
+
+    /// `recordedParts` safe to keep: a shared-memory frame is copied out of its ring slot (and
+    /// recorded as the inline `vlm/Frame` it stands for); nil when the slot was overwritten before
+    /// the copy completed (counted by the subscriber as torn).
+    public var recordableParts: [any MCAPPayload]? { detachedFromSharedMemory()?.recordedParts }
 }
 
 /// A recorded message made ready to publish: header parsed, blobs copied into libzmq messages.

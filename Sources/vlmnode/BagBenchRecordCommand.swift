@@ -15,6 +15,7 @@ struct BagBenchRecordCommand: ParsableCommand {
     @Option(help: "Frames per second.") var fps = 30.0
     @Option(help: "Compression of frame chunks (passed to record).") var frameCompression = "none"
     @Flag(help: "Skip the replay half.") var noReplay = false
+    @Flag(help: "Record and replay through shared memory (same host) instead of inline ipc frames.") var shm = false
 
     func run() throws {
         let dims = size.split(separator: "x").compactMap { Int($0) }
@@ -33,7 +34,7 @@ struct BagBenchRecordCommand: ParsableCommand {
         let pub = try Publisher(bind: "ipc://\(dir.path)/pub.sock", qos: .queue(capacity: 64))
         let before = CPUUsage.now(children: true)
         let recorder = try spawn(["record", "-o", file, "--connect", pub.endpoint, "--topic", "/camera/image",
-                                  "--frame-compression", frameCompression])
+                                  "--frame-compression", frameCompression] + (shm ? ["--shm"] : []))
         guard pub.waitForSubscribers(1, timeout: 30) else { throw ValidationError("the recorder never subscribed") }
         Thread.sleep(forTimeInterval: 0.3)
         let count = Int(seconds * fps)
@@ -77,14 +78,15 @@ struct BagBenchRecordCommand: ParsableCommand {
 
         // Replay and compare with what the recorder saw (log times) and what was sent.
         let playEndpoint = "ipc://\(dir.path)/play.sock"
-        let sub = try Subscriber(connect: [playEndpoint], topics: ["/camera/image"], qos: .queue(capacity: 1000))
+        let sub = shm ? try Subscriber(connect: [playEndpoint], sharedMemoryTopics: ["/camera/image"], qos: .queue(capacity: 1000))
+                      : try Subscriber(connect: [playEndpoint], topics: ["/camera/image"], qos: .queue(capacity: 1000))
         let player = try spawn(["play", file, "--bind", playEndpoint, "--delay", "1.0"])
         var got: [(seq: UInt64, at: UInt64, ok: Bool)] = []
         let deadline = Date(timeIntervalSinceNow: seconds * 2 + 20)
         while got.count < recorded && Date() < deadline {
             guard let m = sub.receive(timeout: 0.5) else { continue }
             let at = Clock.monotonicNs()
-            let ok = m.blobs.first.map { $0.withUnsafeBytes { CRC32.update(0, $0) } == templateCRCs[Int(m.header.seq) % 4] } ?? false
+            let ok = m.withFramePixels { CRC32.update(0, $0) == templateCRCs[Int(m.header.seq) % 4] } ?? false
             got.append((m.header.seq, at, ok))
         }
         player.waitUntilExit()

@@ -6,7 +6,7 @@ import VLMBus
 struct BenchBusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bus",
-        abstract: "Frame transport over ipc and tcp loopback: VLMBus vs raw libzmq (build with -c release).")
+        abstract: "Frame transport over ipc, tcp loopback and shared memory: VLMBus vs raw libzmq (build with -c release).")
 
     @Option(name: .long, help: "Latency messages per case (sent --spacing-ms apart).")
     var count = 200
@@ -18,10 +18,13 @@ struct BenchBusCommand: ParsableCommand {
     var duration = 1.0
 
     @Option(name: .long, parsing: .upToNextOption, help: "Frame sizes WxH.")
-    var sizes: [String] = ["640x480", "1920x1080"]
+    var sizes: [String] = ["640x480", "1920x1080", "3840x2160"]
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Transports: ipc, tcp.")
-    var transports: [String] = ["ipc", "tcp"]
+    @Option(name: .long, parsing: .upToNextOption, help: "Transports: ipc, tcp, shm (headers over ipc, pixels in shared memory).")
+    var transports: [String] = ["ipc", "tcp", "shm"]
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Subscriber counts for the fan-out table (ipc vs shm; empty: none).")
+    var subscribers: [Int] = [1, 4]
 
     func run() throws {
         #if DEBUG
@@ -32,7 +35,8 @@ struct BenchBusCommand: ParsableCommand {
             guard p.count == 2, p[0] > 0, p[1] > 0 else { throw ValidationError("--sizes: \"\(s)\" is not WxH") }
             return (p[0], p[1])
         }
-        for t in transports where t != "ipc" && t != "tcp" { throw ValidationError("--transports: unknown \"\(t)\" (ipc, tcp)") }
+        for t in transports where !["ipc", "tcp", "shm"].contains(t) { throw ValidationError("--transports: unknown \"\(t)\" (ipc, tcp, shm)") }
+        for n in subscribers where !(1...16).contains(n) { throw ValidationError("--subscribers: \(n) is not in 1...16") }
         let bench = BusBenchmark(count: count, spacingUs: UInt32(spacingMs * 1000), duration: duration)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vlmnode-bench-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -44,15 +48,19 @@ struct BenchBusCommand: ParsableCommand {
         var n = 0
         for (w, h) in dims {
             let bytes = w * h * 3
+            var rawIPC: BusBenchFigures?
             for t in transports {
                 func endpoint() -> String {
                     n += 1
-                    return t == "ipc" ? "ipc://\(dir.path)/b\(n).sock" : "tcp://127.0.0.1:0"
+                    return t == "tcp" ? "tcp://127.0.0.1:0" : "ipc://\(dir.path)/b\(n).sock"
                 }
-                let raw = try bench.runRaw(endpoint: endpoint(), bytes: bytes)
-                let bus = try bench.runVLMBus(endpoint: endpoint(), width: w, height: h)
+                // Shared memory has no raw libzmq equivalent: its ratio is against raw zmq over ipc.
+                let raw = try t == "shm" ? rawIPC ?? bench.runRaw(endpoint: endpoint(), bytes: bytes)
+                                         : bench.runRaw(endpoint: endpoint(), bytes: bytes)
+                if t == "ipc" { rawIPC = raw }
+                let bus = try bench.runVLMBus(endpoint: endpoint(), width: w, height: h, sharedMemory: t == "shm")
                 let label = "\(w)x\(h) rgb8 " + String(format: "%.1f MB", Double(bytes) / 1e6)
-                for (name, f) in [("raw zmq", raw), ("VLMBus", bus)] {
+                for (name, f) in t == "shm" ? [("VLMBus", bus)] : [("raw zmq", raw), ("VLMBus", bus)] {
                     emitLine(row([label, t, name, fmt(f.percentile(0.5)), fmt(f.percentile(0.99)),
                                   String(format: "%.0f", f.throughputMessagesPerSecond),
                                   String(format: "%.0f", f.throughputMessagesPerSecond * Double(bytes) / 1e6),
@@ -63,8 +71,38 @@ struct BenchBusCommand: ParsableCommand {
                               fmt(bus.throughputMessagesPerSecond / raw.throughputMessagesPerSecond), "", ""]))
             }
         }
+        emitLine("ratio = VLMBus / raw zmq (latency: lower is better; throughput: higher is better; shm: vs raw zmq over ipc)")
+        if !subscribers.isEmpty { try fanout(bench, dims: dims, dir: dir) }
         emitLine("load average after: \(Bench.loadAverage())")
-        emitLine("ratio = VLMBus / raw zmq (latency: lower is better; throughput: higher is better)")
+    }
+
+    /// Inline ipc vs shared memory with 1…N subscribers: latency and publisher CPU per frame.
+    private func fanout(_ bench: BusBenchmark, dims: [(Int, Int)], dir: URL) throws {
+        emitLine("")
+        emitLine("fan-out: \(count) frames \(spacingMs) ms apart, latest-wins subscribers, each with its own I/O thread")
+        emitLine(fanoutRow(["payload", "path", "subs", "p50 ms", "p99 ms", "pub CPU ms/frame", "delivered", "vs 1 sub (p50, CPU)"]))
+        var n = 0
+        for (w, h) in dims {
+            let label = "\(w)x\(h) rgb8"
+            for shm in [false, true] {
+                var one: BusFanoutFigures?
+                for subs in subscribers {
+                    n += 1
+                    let f = try bench.runFanout(endpoint: "ipc://\(dir.path)/f\(n).sock", width: w, height: h,
+                                                subscribers: subs, sharedMemory: shm)
+                    if one == nil { one = f }
+                    let vs = one.map { "\(fmt(f.percentile(0.5) / $0.percentile(0.5)))x, \(fmt(f.publisherCPUMsPerFrame / $0.publisherCPUMsPerFrame))x" } ?? ""
+                    emitLine(fanoutRow([label, shm ? "shm" : "ipc", "\(subs)", fmt(f.percentile(0.5)), fmt(f.percentile(0.99)),
+                                        String(format: "%.3f", f.publisherCPUMsPerFrame), "\(f.delivered)/\(f.expected)", vs]))
+                }
+            }
+        }
+    }
+
+    private func fanoutRow(_ cells: [String]) -> String {
+        let widths = [18, 5, 5, 8, 8, 17, 11, 20]
+        return zip(cells, widths).map { $0.padding(toLength: max($1, $0.count), withPad: " ", startingAt: 0) }
+            .joined(separator: " ").trimmingCharacters(in: .whitespaces)
     }
 
     private func fmt(_ x: Double) -> String { String(format: "%.2f", x) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VLMBus
 import VLMLaunch
 
 /// `vlmnode launch FILE [name:=value…] [--check]`: parse, expand, validate, then run and supervise.
@@ -35,6 +36,8 @@ struct LaunchCommand: ParsableCommand {
             printError("--launch-id '\(launchID)' may only use letters, digits, '_' and '-'")
             throw ExitCode(1)
         }
+        // Shared-memory frame rings left by SIGKILLed publishers of an earlier run (docs/protocol.md §8).
+        SharedMemoryJanitor.reclaimStale()
         let paths = LaunchPaths(file: file, launchID: launchID, logDirectory: logDir.map { URL(fileURLWithPath: $0) })
         let graph: LaunchGraph
         do {

@@ -42,6 +42,9 @@ struct RecordCommand: ParsableCommand {
     @Flag(help: "Replace output files that already exist (without it, record refuses to overwrite).")
     var force = false
 
+    @Flag(help: "Same host: read frames from the publishers' shared memory (vlmnode publishers only).")
+    var shm = false
+
     func validate() throws {
         if all, !(endpoints.isEmpty && topics.isEmpty) {
             throw ValidationError("--all records every topic of the running launch: drop --connect and --topic")
@@ -85,7 +88,9 @@ struct RecordCommand: ParsableCommand {
         do {
             // Queue QoS: a recorder wants every message; ~2 s of 30 fps frames may wait in the bus.
             let (endpoints, topics) = try sources()
-            let subscriber = try Subscriber(connect: endpoints, topics: topics, qos: .queue(capacity: 64))
+            let subscriber = shm
+                ? try Subscriber(connect: endpoints, sharedMemoryTopics: topics, qos: .queue(capacity: 64))
+                : try Subscriber(connect: endpoints, topics: topics, qos: .queue(capacity: 64))
             let recorder = try Recorder(options: options)
             let queue = RecordingQueue(capacityBytes: 1 << 30)
             let writer = RecordingWriterThread(recorder: recorder, queue: queue, quiet: quiet)
@@ -98,7 +103,8 @@ struct RecordCommand: ParsableCommand {
                 guard let message = subscriber.receive(timeout: 0.05) else { continue }
                 let received = Clock.wallNs()
                 guard wanted.contains(message.topic) else { continue }  // SUB filters are prefixes
-                queue.push(topic: message.topic, parts: message.recordedParts, receiveTime: received)
+                guard let parts = message.recordableParts else { continue }  // torn: counted by the subscriber
+                queue.push(topic: message.topic, parts: parts, receiveTime: received)
             }
             subscriber.close()
             queue.close()
@@ -106,7 +112,9 @@ struct RecordCommand: ParsableCommand {
             if let failure = writer.failure { throw failure }
             try recorder.finish()
             let stats = subscriber.stats
+            let shmStats = subscriber.sharedMemoryStats  // frames whose ring slot was reused first
             let busDrops = stats.topics.values.reduce(UInt64(0)) { $0 + $1.overwritten + $1.gaps }
+                + shmStats.reclaimed + shmStats.torn + shmStats.unavailable
             if !quiet {
                 progress(recorder.progressLine(elapsed: Double(Clock.monotonicNs() - start) / 1e9)
                          + "; dropped \(busDrops) on the bus, \(queue.droppedCount) at the writer", final: true)

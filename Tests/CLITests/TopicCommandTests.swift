@@ -83,13 +83,18 @@ private func runWhilePublishing(_ args: @escaping @Sendable (String) -> [String]
 @Test func benchBusPrintsATableForEveryCase() throws {
     // A smoke run (tiny frames, few messages): the figures themselves come from release builds.
     let r = try VLMNodeBinary.run(["bench", "bus", "--count", "10", "--spacing-ms", "1", "--duration", "0.1",
-                                   "--sizes", "64x48", "--transports", "ipc", "tcp"])
+                                   "--sizes", "64x48", "--transports", "ipc", "tcp", "shm"])
     #expect(r.status == 0, "\(r.stderr)")
-    let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("64x48 rgb8") }
-    #expect(rows.count == 6, "\(r.stdout)")
-    for path in ["raw zmq", "VLMBus", "ratio"] {
-        #expect(rows.filter { $0.contains(path) }.count == 2, "\(path)")
+    let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("64x48 rgb8 0.0 MB") }
+    #expect(rows.count == 8, "\(r.stdout)")
+    for (path, n) in [("raw zmq", 2), ("VLMBus", 3), ("ratio", 3)] {
+        #expect(rows.filter { $0.contains(path) }.count == n, "\(path)")
     }
+    #expect(rows.filter { $0.contains(" shm ") }.count == 2)
+    // Fan-out: ipc and shm with 1 and 4 subscribers, every frame delivered to every subscriber or not.
+    let fanout = r.stdout.split(separator: "\n").filter { $0.hasPrefix("64x48 rgb8 ") && !$0.hasPrefix("64x48 rgb8 0.0 MB") }
+    #expect(fanout.count == 4, "\(r.stdout)")
+    #expect(fanout.filter { $0.contains(" shm ") }.count == 2 && fanout.filter { $0.contains("/40") }.count == 2)
     #expect(r.stdout.contains("load average before: "))
     let bad = try VLMNodeBinary.run(["bench", "bus", "--sizes", "64by48"])
     #expect(bad.status != 0 && bad.stderr.contains("64by48"))

@@ -47,12 +47,13 @@ public struct BusBenchmark: Sendable {
                                throughputSent: tp.sent, throughputReceived: tp.latencies.count)
     }
 
-    /// VLMBus `Publisher` -> `Subscriber` with `vlm/Frame` messages of `width`x`height` rgb8.
-    public func runVLMBus(endpoint: String, width: Int, height: Int) throws -> BusBenchFigures {
+    /// VLMBus `Publisher` -> `Subscriber` with `vlm/Frame` messages of `width`x`height` rgb8;
+    /// `sharedMemory`: the subscriber asks for frames through the publisher's shared-memory ring.
+    public func runVLMBus(endpoint: String, width: Int, height: Int, sharedMemory: Bool = false) throws -> BusBenchFigures {
         let latencies = try busRun(endpoint: Self.variant(endpoint, "lat"), width: width, height: height,
-                                   qos: .queue(capacity: 1000), backToBack: false)
+                                   qos: .queue(capacity: 1000), backToBack: false, shm: sharedMemory)
         let tp = try busRun(endpoint: Self.variant(endpoint, "tp"), width: width, height: height,
-                            qos: .queue(capacity: Int(Self.throughputHWM)), backToBack: true)
+                            qos: .queue(capacity: Int(Self.throughputHWM)), backToBack: true, shm: sharedMemory)
         return BusBenchFigures(latenciesMs: latencies.latencies.sorted(), throughputMessagesPerSecond: tp.rate,
                                throughputSent: tp.sent, throughputReceived: tp.latencies.count)
     }
@@ -61,14 +62,14 @@ public struct BusBenchmark: Sendable {
 
     /// A distinct ipc path per run: closing a socket is asynchronous in libzmq, so the previous
     /// run's listener may still hold the path for a moment.
-    private static func variant(_ endpoint: String, _ suffix: String) -> String {
+    static func variant(_ endpoint: String, _ suffix: String) -> String {
         endpoint.hasPrefix("ipc://") ? "\(endpoint).\(suffix)" : endpoint
     }
 
     private struct Run { var latencies: [Double]; var sent: Int; var rate: Double }
 
     /// Sends until `count` messages (paced) or `duration` seconds (back-to-back) have gone out.
-    private func sendLoop(backToBack: Bool, _ send: (Int) throws -> Void) rethrows -> (sent: Int, startNs: Int64) {
+    func sendLoop(backToBack: Bool, _ send: (Int) throws -> Void) rethrows -> (sent: Int, startNs: Int64) {
         let start = BusClock.nowNs()
         var i = 0
         while backToBack ? Double(BusClock.nowNs() - start) / 1e9 < duration : i < count {
@@ -122,14 +123,16 @@ public struct BusBenchmark: Sendable {
                    rate: Double(latencies.count) / max(Double(lastNs - sent.startNs) / 1e9, 1e-9))
     }
 
-    private func busRun(endpoint: String, width: Int, height: Int, qos: QoS, backToBack: Bool) throws -> Run {
+    private func busRun(endpoint: String, width: Int, height: Int, qos: QoS, backToBack: Bool, shm: Bool) throws -> Run {
         let frame = FrameInfo(width: width, height: height, encoding: .rgb8)
         // One context (one I/O thread) for both ends, as in the raw run. The reader's queue is
         // bounded so a stalled reader cannot pile up frames; its drops show as received < sent.
         let ctx = try ZMQContext()
         let pub = try Publisher(bind: endpoint, qos: qos, allowRemote: false, lingerMs: 0, context: ctx,
                                 blockWhenFull: backToBack)
-        let sub = try Subscriber(connect: [pub.endpoint], topics: ["/bench"], qos: .queue(capacity: 64), context: ctx)
+        let sub = shm
+            ? try Subscriber(connect: [pub.endpoint], sharedMemoryTopics: ["/bench"], qos: .queue(capacity: 64), context: ctx)
+            : try Subscriber(connect: [pub.endpoint], topics: ["/bench"], qos: .queue(capacity: 64), context: ctx)
         _ = pub.waitForSubscribers(1, timeout: 5)
         let receiver = BenchReceiver { [expected = backToBack ? Int.max : count] in
             var latencies: [Double] = []
@@ -137,6 +140,7 @@ public struct BusBenchmark: Sendable {
             while latencies.count < expected, let m = sub.receive(timeout: 0.5) {
                 let now = BusClock.nowNs()
                 if m.header.type == "bench/End" { break }
+                if let shared = m.sharedFrame, !shared.isIntact { continue }  // reused slot: not delivered
                 latencies.append(Double(now - m.header.stampNs) / 1e6)
                 lastNs = now
             }
@@ -148,6 +152,13 @@ public struct BusBenchmark: Sendable {
         memset(template, 7, frame.byteCount)
         let sent = try sendLoop(backToBack: backToBack) { i in
             let stamp = BusClock.nowNs()
+            if shm {
+                // The shared-memory path's one copy: straight into the ring slot, as a decoder would.
+                try pub.publishFrame(topic: "/bench", seq: UInt64(i), stampNs: stamp, frame: frame) {
+                    memcpy($0.baseAddress!, template, frame.byteCount)
+                }
+                return
+            }
             let pixels = malloc(frame.byteCount)!
             memcpy(pixels, template, frame.byteCount)
             try pub.publishFrame(topic: "/bench", seq: UInt64(i), stampNs: stamp, frame: frame,
@@ -161,7 +172,7 @@ public struct BusBenchmark: Sendable {
 }
 
 /// Runs the receiving side of a benchmark on its own thread.
-private final class BenchReceiver: @unchecked Sendable {
+final class BenchReceiver: @unchecked Sendable {
     private var result: ([Double], Int64) = ([], 0)
     private let done = DispatchSemaphore(value: 0)
 

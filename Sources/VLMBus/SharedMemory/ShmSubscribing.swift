@@ -1,0 +1,48 @@
+import Foundation
+
+extension Subscriber {
+    /// Subscribes to `topics` (prefixes) through shared memory: frames arrive as references to a
+    /// slot in the publisher's ring and are read in place; other messages on those topics arrive
+    /// as usual. Only for publishers on this host that speak the addition (vlmnode's do; a
+    /// publisher that does not sends nothing to these subscriptions) — docs/protocol.md section 8.
+    public convenience init(connect endpoints: [String], sharedMemoryTopics topics: [String], qos: QoS = .latest,
+                            context: ZMQContext = .shared) throws {
+        try self.init(connect: endpoints, topics: topics.map(SharedMemoryTopic.request), qos: qos, context: context)
+    }
+
+    /// Shared-memory counters: frames resolved, reclaimed before delivery, torn while read.
+    public var sharedMemoryStats: SharedMemoryReaderStats { core.shm.counters.snapshot }
+}
+
+extension BusMessage {
+    /// Runs `body` on the frame's pixels in place: the one blob of an inline frame, or the ring
+    /// slot of a shared one. Nil when a shared slot was overwritten before or during `body` (a
+    /// torn read: counted, and whatever `body` computed must be discarded) or there are no pixels.
+    public func withFramePixels<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        guard let blob = blobs.first else { return nil }
+        if let sharedFrame { return try sharedFrame.withPixels(count: blob.count, body) }
+        return try blob.withUnsafeBytes(body)
+    }
+
+    /// This message with its pixels in memory of its own (for keeping a frame, e.g. recording):
+    /// a checked copy of a shared slot, nil if the slot was overwritten first. Inline messages
+    /// come back unchanged.
+    public func detachedFromSharedMemory() -> BusMessage? {
+        guard sharedFrame != nil, let count = blobs.first?.count else { return self }
+        guard let buffer = malloc(max(count, 1)) else { return nil }
+        let copied: Bool = withFramePixels {
+            UnsafeMutableRawBufferPointer(start: buffer, count: count).copyMemory(from: $0)
+            return true
+        } ?? false
+        guard copied else {
+            free(buffer)
+            return nil
+        }
+        // On failure the Blob initializer has freed the buffer.
+        guard let blob = try? Blob(takingOwnershipOf: buffer, count: count) else { return nil }
+        var m = self
+        m.blobs = [blob]
+        m.sharedFrame = nil
+        return m
+    }
+}
