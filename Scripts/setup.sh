@@ -14,6 +14,7 @@ APT_PACKAGES=(
     libzstd-dev liblz4-dev zlib1g-dev
     python3 python3-pip
     gcc  # builds Examples/c (tested by VLMBusTests)
+    tcpdump  # CLITests capture loopback to check CURVE hides the headers
 )
 # Python packages the tests and the Examples/ controllers use (never torch: that is dev-time only).
 PIP_PACKAGES=(pyzmq numpy mcap)

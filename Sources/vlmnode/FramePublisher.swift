@@ -8,8 +8,8 @@ final class FramePublisher {
     let publisher: Publisher
     let topic: String
 
-    init(bind: String, topic: String) throws {
-        publisher = try Publisher(bind: bind, qos: .latest)
+    init(bind: String, topic: String, allowRemote: Bool = false, security: BusSecurity = .none) throws {
+        publisher = try Publisher(bind: bind, qos: .latest, allowRemote: allowRemote, security: security)
         self.topic = topic
     }
 
@@ -42,5 +42,6 @@ final class FramePublisher {
         let stats = publisher.stats
         return "bus: \(stats.totalPublished) messages, \(stats.subscriptions) subscriptions, "
             + "\(stats.totalDroppedForSlowPeers) dropped for slow subscribers (reported by \(stats.reportingSubscribers))"
+            + (publisher.authenticationStats.map { ", CURVE: \($0.accepted) accepted, \($0.refused) refused" } ?? "")
     }
 }

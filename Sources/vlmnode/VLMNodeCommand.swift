@@ -22,5 +22,6 @@ struct VLMNodeCommand: AsyncParsableCommand {
             PlayCommand.self,
             BagCommand.self,
             BenchCommand.self,
+            KeysCommand.self,
         ])
 }
