@@ -156,6 +156,21 @@ import TestSupport
         #expect(warnings.count == 1, "\(log)")
     }
 
+    @Test func benchBusCurveRowsSitBesidePlainTCP() throws {
+        // A smoke run (tiny frames, few messages): the figures themselves come from release builds.
+        let r = try VLMNodeBinary.run(["bench", "bus", "--count", "10", "--spacing-ms", "1", "--duration", "0.1",
+                                       "--sizes", "64x48", "--transports", "tcp", "--curve", "--subscribers", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("64x48 rgb8 0.0 MB") }
+        let curve = rows.filter { $0.contains(" curve ") }
+        #expect(curve.count == 3 && rows.count == 6, "\(r.stdout)")
+        let sealed = try #require(curve.first { $0.contains("VLMBus") })
+        // delivered = received/sent of the throughput run: CURVE frames arrived.
+        let delivered = try #require(sealed.split(separator: " ").last?.split(separator: "/").compactMap { Int($0) })
+        #expect(delivered.count == 2 && delivered[0] > 0, "\(sealed)")
+        #expect(curve.contains { $0.contains("vs tcp") } && curve.contains { $0.contains("+ms/hop") })
+    }
+
     static let tcpdump: String? = ["/usr/bin/tcpdump", "/usr/sbin/tcpdump"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// Captures loopback traffic on `port` while `body` runs; nil (with the reason) when capturing
