@@ -15,6 +15,7 @@ APT_PACKAGES=(
     python3 python3-pip
     gcc  # builds Examples/c (tested by VLMBusTests)
     chromium  # the viewer page test and `bench view` (headless)
+    tcpdump  # CLITests capture loopback to check CURVE hides the headers
 )
 # Python packages the tests and the Examples/ controllers use (never torch: that is dev-time only).
 PIP_PACKAGES=(pyzmq numpy mcap mcap-protobuf-support protobuf jsonschema websockets pytest)

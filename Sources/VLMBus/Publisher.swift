@@ -43,6 +43,8 @@ public final class Publisher: @unchecked Sendable {
     private var reportWindow: (startNs: Int64, parsed: Int) = (0, 0)
     /// Shared-memory frames for same-host subscribers (SharedMemory/ShmPublishing.swift).
     private let shm = ShmPublishing()
+    /// The ZAP handler of a CURVE publisher (Curve/CurveAuthenticator.swift); nil without CURVE.
+    let authenticator: CurveAuthenticator?
 
     /// Binds `endpoint` (default: loopback TCP, free port).
     /// - Parameters:
@@ -50,17 +52,20 @@ public final class Publisher: @unchecked Sendable {
     ///   - lingerMs: how long closing waits to flush queued messages.
     ///   - context: nil gives the publisher its own context (and I/O thread), which is terminated
     ///     when the publisher goes away, so queued messages are flushed before exit.
+    ///   - security: `.curveServer` authenticates and encrypts every connection (and permits a
+    ///     non-loopback address, like `allowRemote`); it needs a context of its own (nil).
     public convenience init(bind endpoint: String = Endpoint.defaultPublisher, qos: QoS = .latest,
-                            allowRemote: Bool = false, lingerMs: Int32 = 1000, context: ZMQContext? = nil) throws {
+                            allowRemote: Bool = false, lingerMs: Int32 = 1000, context: ZMQContext? = nil,
+                            security: BusSecurity = .none) throws {
         try self.init(bind: endpoint, qos: qos, allowRemote: allowRemote, lingerMs: lingerMs, context: context,
-                      blockWhenFull: false)
+                      blockWhenFull: false, security: security)
     }
 
     /// `blockWhenFull` (ZMQ_XPUB_NODROP) makes a full peer queue block the publisher instead of
     /// dropping: only for measuring sustained throughput without loss (`BusBenchmark`).
     init(bind endpoint: String, qos: QoS, allowRemote: Bool, lingerMs: Int32, context: ZMQContext?,
-         blockWhenFull: Bool) throws {
-        let bindable = try Endpoint.validateForBind(endpoint, allowRemote: allowRemote)
+         blockWhenFull: Bool, security: BusSecurity = .none) throws {
+        let bindable = try Endpoint.validateForBind(endpoint, allowRemote: allowRemote || security.isCurveServer)
         let socket = try ZMQSocket(try context ?? ZMQContext(), type: ZMQ_XPUB)
         try socket.set(ZMQ_SNDHWM, qos.highWaterMark, name: "ZMQ_SNDHWM")
         try socket.set(ZMQ_LINGER, lingerMs, name: "ZMQ_LINGER")
@@ -69,8 +74,10 @@ public final class Publisher: @unchecked Sendable {
         // Verbose: every subscriber's subscription is passed up, not only the first per prefix.
         try socket.set(ZMQ_XPUB_VERBOSE, 1, name: "ZMQ_XPUB_VERBOSE")
         if blockWhenFull { try socket.set(ZMQ_XPUB_NODROP, 1, name: "ZMQ_XPUB_NODROP") }
+        authenticator = try security.configureServer(socket, endpointForLog: bindable)
         try socket.bind(bindable)
         self.endpoint = try socket.lastEndpoint()
+        authenticator?.bound(self.endpoint)
         self.socket = socket
         self.qos = qos
     }

@@ -15,11 +15,14 @@ public final class Subscriber: @unchecked Sendable {
 
     /// Connects to `endpoints` and subscribes to each prefix in `topics` (`""`: everything).
     /// `limits`: what a peer may send (message sizes, topics); `BusLimits.current` by default.
+    /// `security`: `.curveClient` authenticates both ends and encrypts (one server key for all
+    /// `endpoints`).
     public convenience init(connect endpoints: [String], topics: [String] = [""], qos: QoS = .latest,
-                            context: ZMQContext = .shared, limits: BusLimits = .current) throws {
+                            context: ZMQContext = .shared, limits: BusLimits = .current,
+                            security: BusSecurity = .none) throws {
         guard !endpoints.isEmpty else { throw ZMQError(code: EINVAL, operation: "connect", subject: "(no endpoint given)") }
         try self.init(endpoints: endpoints, bind: false, allowRemote: false, topics: topics, qos: qos, context: context,
-                      limits: limits)
+                      limits: limits, security: security)
     }
 
     /// Binds `endpoint` and lets publishers connect to it (an input fed from outside a launch:
@@ -31,8 +34,9 @@ public final class Subscriber: @unchecked Sendable {
     }
 
     private init(endpoints: [String], bind: Bool, allowRemote: Bool, topics: [String], qos: QoS, context: ZMQContext,
-                 limits: BusLimits) throws {
+                 limits: BusLimits, security: BusSecurity = .none) throws {
         let socket = try ZMQSocket(context, type: ZMQ_XSUB)
+        try security.configureClient(socket)
         try socket.set(ZMQ_LINGER, 0, name: "ZMQ_LINGER")
         // A part over the cap drops the connection before libzmq allocates it (the peer reconnects).
         try socket.set(ZMQ_MAXMSGSIZE, int64: limits.zmqMaxMessageSize, name: "ZMQ_MAXMSGSIZE")

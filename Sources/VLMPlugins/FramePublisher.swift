@@ -8,8 +8,8 @@ public final class FramePublisher {
     public let publisher: Publisher
     public let topic: String
 
-    public init(bind: String, topic: String) throws {
-        publisher = try Publisher(bind: bind, qos: .latest)
+    public init(bind: String, topic: String, allowRemote: Bool = false, security: BusSecurity = .none) throws {
+        publisher = try Publisher(bind: bind, qos: .latest, allowRemote: allowRemote, security: security)
         self.topic = topic
     }
 
@@ -42,5 +42,6 @@ public final class FramePublisher {
         let stats = publisher.stats
         return "bus: \(stats.totalPublished) messages, \(stats.subscriptions) subscriptions, "
             + "\(stats.totalDroppedForSlowPeers) dropped for slow subscribers (reported by \(stats.reportingSubscribers))"
+            + (publisher.authenticationStats.map { ", CURVE: \($0.accepted) accepted, \($0.refused) refused" } ?? "")
     }
 }

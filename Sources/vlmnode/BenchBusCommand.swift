@@ -20,8 +20,12 @@ struct BenchBusCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Frame sizes WxH.")
     var sizes: [String] = ["640x480", "1920x1080", "3840x2160"]
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Transports: ipc, tcp, shm (headers over ipc, pixels in shared memory).")
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "Transports: ipc, tcp, shm (headers over ipc, pixels in shared memory), curve (tcp with CURVE).")
     var transports: [String] = ["ipc", "tcp", "shm"]
+
+    @Flag(help: "Add the curve transport: VLMBus over tcp with CURVE, next to plain tcp in the same run.")
+    var curve = false
 
     @Option(name: .long, parsing: .upToNextOption, help: "Subscriber counts for the fan-out table (ipc vs shm; empty: none).")
     var subscribers: [Int] = [1, 4]
@@ -35,7 +39,10 @@ struct BenchBusCommand: ParsableCommand {
             guard p.count == 2, p[0] > 0, p[1] > 0 else { throw ValidationError("--sizes: \"\(s)\" is not WxH") }
             return (p[0], p[1])
         }
-        for t in transports where !["ipc", "tcp", "shm"].contains(t) { throw ValidationError("--transports: unknown \"\(t)\" (ipc, tcp, shm)") }
+        for t in transports where !["ipc", "tcp", "shm", "curve"].contains(t) {
+            throw ValidationError("--transports: unknown \"\(t)\" (ipc, tcp, shm, curve)")
+        }
+        let transports = curve && !transports.contains("curve") ? transports + ["curve"] : transports
         for n in subscribers where !(1...16).contains(n) { throw ValidationError("--subscribers: \(n) is not in 1...16") }
         let bench = BusBenchmark(count: count, spacingUs: UInt32(spacingMs * 1000), duration: duration)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vlmnode-bench-\(getpid())")
@@ -49,22 +56,33 @@ struct BenchBusCommand: ParsableCommand {
         for (w, h) in dims {
             let bytes = w * h * 3
             var rawIPC: BusBenchFigures?
+            var busTCP: BusBenchFigures?
             for t in transports {
                 func endpoint() -> String {
                     n += 1
-                    return t == "tcp" ? "tcp://127.0.0.1:0" : "ipc://\(dir.path)/b\(n).sock"
+                    return t == "tcp" || t == "curve" ? "tcp://127.0.0.1:0" : "ipc://\(dir.path)/b\(n).sock"
+                }
+                let label = "\(w)x\(h) rgb8 " + String(format: "%.1f MB", Double(bytes) / 1e6)
+                if t == "curve" {
+                    // CURVE's cost is against plain VLMBus tcp of this run (the same path, unencrypted).
+                    let plain = try busTCP ?? bench.runVLMBus(endpoint: endpoint(), width: w, height: h)
+                    let sealed = try bench.runVLMBus(endpoint: endpoint(), width: w, height: h, curve: true)
+                    emitFigures(label, t, "VLMBus", sealed, bytes: bytes)
+                    emitLine(row([label, t, "vs tcp", fmt(sealed.percentile(0.5) / plain.percentile(0.5)),
+                                  fmt(sealed.percentile(0.99) / plain.percentile(0.99)),
+                                  fmt(sealed.throughputMessagesPerSecond / plain.throughputMessagesPerSecond), "", ""]))
+                    emitLine(row([label, t, "+ms/hop", fmt(sealed.percentile(0.5) - plain.percentile(0.5)),
+                                  fmt(sealed.percentile(0.99) - plain.percentile(0.99)), "", "", ""]))
+                    continue
                 }
                 // Shared memory has no raw libzmq equivalent: its ratio is against raw zmq over ipc.
                 let raw = try t == "shm" ? rawIPC ?? bench.runRaw(endpoint: endpoint(), bytes: bytes)
                                          : bench.runRaw(endpoint: endpoint(), bytes: bytes)
                 if t == "ipc" { rawIPC = raw }
                 let bus = try bench.runVLMBus(endpoint: endpoint(), width: w, height: h, sharedMemory: t == "shm")
-                let label = "\(w)x\(h) rgb8 " + String(format: "%.1f MB", Double(bytes) / 1e6)
+                if t == "tcp" { busTCP = bus }
                 for (name, f) in t == "shm" ? [("VLMBus", bus)] : [("raw zmq", raw), ("VLMBus", bus)] {
-                    emitLine(row([label, t, name, fmt(f.percentile(0.5)), fmt(f.percentile(0.99)),
-                                  String(format: "%.0f", f.throughputMessagesPerSecond),
-                                  String(format: "%.0f", f.throughputMessagesPerSecond * Double(bytes) / 1e6),
-                                  "\(f.throughputReceived)/\(f.throughputSent)"]))
+                    emitFigures(label, t, name, f, bytes: bytes)
                 }
                 emitLine(row([label, t, "ratio", fmt(bus.percentile(0.5) / raw.percentile(0.5)),
                               fmt(bus.percentile(0.99) / raw.percentile(0.99)),
@@ -72,6 +90,7 @@ struct BenchBusCommand: ParsableCommand {
             }
         }
         emitLine("ratio = VLMBus / raw zmq (latency: lower is better; throughput: higher is better; shm: vs raw zmq over ipc)")
+        if transports.contains("curve") { emitLine("curve: VLMBus over tcp with CURVE (authenticated, encrypted); vs tcp = curve / plain VLMBus tcp") }
         if !subscribers.isEmpty { try fanout(bench, dims: dims, dir: dir) }
         emitLine("load average after: \(Bench.loadAverage())")
     }
@@ -106,6 +125,13 @@ struct BenchBusCommand: ParsableCommand {
     }
 
     private func fmt(_ x: Double) -> String { String(format: "%.2f", x) }
+
+    private func emitFigures(_ label: String, _ transport: String, _ path: String, _ f: BusBenchFigures, bytes: Int) {
+        emitLine(row([label, transport, path, fmt(f.percentile(0.5)), fmt(f.percentile(0.99)),
+                      String(format: "%.0f", f.throughputMessagesPerSecond),
+                      String(format: "%.0f", f.throughputMessagesPerSecond * Double(bytes) / 1e6),
+                      "\(f.throughputReceived)/\(f.throughputSent)"]))
+    }
 
     private func row(_ cells: [String]) -> String {
         let widths = [22, 10, 8, 8, 8, 8, 8, 10]

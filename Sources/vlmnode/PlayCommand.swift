@@ -40,6 +40,8 @@ struct PlayCommand: ParsableCommand {
     @Option(help: "Seconds to wait after binding before the first message, so subscribers can connect.")
     var delay = 0.5
 
+    @OptionGroup(title: "Security (docs/multi-host.md)") var security: BusSecurityOptions
+
     func validate() throws {
         if startPaused && isatty(STDIN_FILENO) != 1 {
             throw ValidationError("--start-paused needs a terminal on stdin (the space bar resumes)")
@@ -58,7 +60,9 @@ struct PlayCommand: ParsableCommand {
         do {
             options.remap = try parseRemaps(remap).get()
             let player = try Player(path: file, options: options)
-            let publisher = try Publisher(bind: endpoint, qos: .queue(capacity: 64))
+            let (busSecurity, allowRemote) = try security.forBinding(endpoint)
+            let publisher = try Publisher(bind: endpoint, qos: .queue(capacity: 64), allowRemote: allowRemote,
+                                          security: busSecurity)
             progress("publishing on \(publisher.endpoint)")
             let control = player.control
             let stop = StopSignal()

@@ -48,6 +48,8 @@ struct RecordCommand: ParsableCommand {
     @Flag(help: "Same host: read frames from the publishers' shared memory (vlmnode publishers only).")
     var shm = false
 
+    @OptionGroup(title: "Security (docs/multi-host.md)") var security: BusSecurityOptions
+
     func validate() throws {
         if all, !(endpoints.isEmpty && topics.isEmpty) {
             throw ValidationError("--all records every topic of the running launch: drop --connect and --topic")
@@ -93,9 +95,11 @@ struct RecordCommand: ParsableCommand {
         do {
             // Queue QoS: a recorder wants every message; ~2 s of 30 fps frames may wait in the bus.
             let (endpoints, topics) = try sources()
+            let busSecurity = try security.forConnecting()
+            if shm, case .curveClient = busSecurity { throw CLIError("--shm is for same-host publishers; drop it with --server-key") }
             let subscriber = shm
                 ? try Subscriber(connect: endpoints, sharedMemoryTopics: topics, qos: .queue(capacity: 64))
-                : try Subscriber(connect: endpoints, topics: topics, qos: .queue(capacity: 64))
+                : try Subscriber(connect: endpoints, topics: topics, qos: .queue(capacity: 64), security: busSecurity)
             let recorder = try Recorder(options: options)
             let queue = RecordingQueue(capacityBytes: 1 << 30)
             let writer = RecordingWriterThread(recorder: recorder, queue: queue, quiet: quiet)

@@ -60,6 +60,8 @@ struct SourceCommand: ParsableCommand {
     @Option(help: "Seconds --wait-subscribers waits before publishing anyway.")
     var waitTimeout: Double = 30
 
+    @OptionGroup(title: "Security (docs/multi-host.md)") var security: BusSecurityOptions
+
     @Option(name: .customLong("input-option"),
             help: "KEY=VALUE for the demuxer/device/protocol, e.g. video_size=1280x720, input_format=mjpeg, rtsp_transport=tcp (repeatable).")
     var inputOptions: [String] = []
@@ -110,7 +112,8 @@ struct SourceCommand: ParsableCommand {
         }
         let publisher: FramePublisher
         do {
-            publisher = try FramePublisher(bind: bind, topic: topic)
+            let (busSecurity, allowRemote) = try security.forBinding(bind)
+            publisher = try FramePublisher(bind: bind, topic: topic, allowRemote: allowRemote, security: busSecurity)
         } catch {
             throw CLIError(String(describing: error))
         }

@@ -21,10 +21,13 @@ struct TopicConnection: ParsableArguments {
     @Option(name: .long, help: "Give up with an error if no message arrives for this many seconds.")
     var timeout: Double?
 
+    @OptionGroup(title: "Security (docs/multi-host.md)") var security: BusSecurityOptions
+
     /// A subscriber that sees every message (bounded queue) on `topic` prefixes. Without
     /// `--connect`, the endpoint comes from the running launch (`GraphRegistry`).
     func subscribe(_ topic: String, capacity: Int = 1000) throws -> Subscriber {
-        try Subscriber(connect: endpoints(for: topic), topics: [topic], qos: .queue(capacity: capacity))
+        try Subscriber(connect: endpoints(for: topic), topics: [topic], qos: .queue(capacity: capacity),
+                       security: security.forConnecting())
     }
 
     /// `--connect` as given, else the publisher's endpoint of `topic` in the running launch.

@@ -28,6 +28,7 @@ struct VLMNodeCommand: AsyncParsableCommand {
             ViewCommand.self,
             BenchCommand.self,
             DoctorCommand.self,
+            KeysCommand.self,
         ])
 
     /// `vlmnode --version`, and the first line of `vlmnode doctor`.

@@ -49,11 +49,13 @@ public struct BusBenchmark: Sendable {
 
     /// VLMBus `Publisher` -> `Subscriber` with `vlm/Frame` messages of `width`x`height` rgb8;
     /// `sharedMemory`: the subscriber asks for frames through the publisher's shared-memory ring.
-    public func runVLMBus(endpoint: String, width: Int, height: Int, sharedMemory: Bool = false) throws -> BusBenchFigures {
+    /// `curve`: both ends authenticate and encrypt with fresh CURVE keys (tcp only).
+    public func runVLMBus(endpoint: String, width: Int, height: Int, sharedMemory: Bool = false,
+                          curve: Bool = false) throws -> BusBenchFigures {
         let latencies = try busRun(endpoint: Self.variant(endpoint, "lat"), width: width, height: height,
-                                   qos: .queue(capacity: 1000), backToBack: false, shm: sharedMemory)
+                                   qos: .queue(capacity: 1000), backToBack: false, shm: sharedMemory, curve: curve)
         let tp = try busRun(endpoint: Self.variant(endpoint, "tp"), width: width, height: height,
-                            qos: .queue(capacity: Int(Self.throughputHWM)), backToBack: true, shm: sharedMemory)
+                            qos: .queue(capacity: Int(Self.throughputHWM)), backToBack: true, shm: sharedMemory, curve: curve)
         return BusBenchFigures(latenciesMs: latencies.latencies.sorted(), throughputMessagesPerSecond: tp.rate,
                                throughputSent: tp.sent, throughputReceived: tp.latencies.count)
     }
@@ -123,16 +125,19 @@ public struct BusBenchmark: Sendable {
                    rate: Double(latencies.count) / max(Double(lastNs - sent.startNs) / 1e9, 1e-9))
     }
 
-    private func busRun(endpoint: String, width: Int, height: Int, qos: QoS, backToBack: Bool, shm: Bool) throws -> Run {
+    private func busRun(endpoint: String, width: Int, height: Int, qos: QoS, backToBack: Bool, shm: Bool,
+                        curve: Bool) throws -> Run {
+        let security = try curve ? BusSecurity.benchPair() : (server: .none, client: .none)
         let frame = FrameInfo(width: width, height: height, encoding: .rgb8)
         // One context (one I/O thread) for both ends, as in the raw run. The reader's queue is
         // bounded so a stalled reader cannot pile up frames; its drops show as received < sent.
         let ctx = try ZMQContext()
         let pub = try Publisher(bind: endpoint, qos: qos, allowRemote: false, lingerMs: 0, context: ctx,
-                                blockWhenFull: backToBack)
+                                blockWhenFull: backToBack, security: security.server)
         let sub = shm
             ? try Subscriber(connect: [pub.endpoint], sharedMemoryTopics: ["/bench"], qos: .queue(capacity: 64), context: ctx)
-            : try Subscriber(connect: [pub.endpoint], topics: ["/bench"], qos: .queue(capacity: 64), context: ctx)
+            : try Subscriber(connect: [pub.endpoint], topics: ["/bench"], qos: .queue(capacity: 64), context: ctx,
+                             security: security.client)
         _ = pub.waitForSubscribers(1, timeout: 5)
         let receiver = BenchReceiver { [expected = backToBack ? Int.max : count] in
             var latencies: [Double] = []
