@@ -36,6 +36,7 @@ public struct Linear: @unchecked Sendable {
         precondition(x.lastDim == inFeatures && out.lastDim == outFeatures && x.rowCount == out.rowCount,
                      "Linear(\(inFeatures) -> \(outFeatures)): input \(x.shape), output \(out.shape)")
         precondition(!accumulate || activation == .identity, "Linear: cannot accumulate through an activation")
+        if packedSlot.precision != .fp32, forwardReduced(x, into: out, activation: activation, accumulate: accumulate) { return }
         if PackedGEMM.shouldUse(m: x.rowCount) {
             // Bias (and quick_gelu) fused into the kernel's store (into the residual too, with accumulate).
             let packed = packedSlot.get(weight)
@@ -62,6 +63,36 @@ public struct Linear: @unchecked Sendable {
                 Profiler.measure(.activation) { Ops.activate(out, activation) }
             }
         }
+    }
+
+    /// The precision this layer runs in (`fp32` unless switched; see `Precision`).
+    public var precision: Precision { packedSlot.precision }
+
+    /// Switches this layer (and every copy of it) to `precision` from its next forward.
+    public func setPrecision(_ precision: Precision) { packedSlot.precision = precision }
+
+    /// The int8 or bf16 forward; false when bf16 has no kernel here (the caller then runs fp32).
+    private func forwardReduced(_ x: Tensor, into out: Tensor, activation: Activation, accumulate: Bool) -> Bool {
+        let fused = PackedGEMM.fuses(activation) ? activation : .identity
+        let b = bias.map { UnsafePointer($0.pointer) }
+        switch packedSlot.precision {
+        case .fp32: return false
+        case .bf16:
+            guard QuantizedGEMM.bf16Runs else { return false }
+            let w = packedSlot.bf16Weight(weight)
+            Profiler.measure(.gemm) {
+                QuantizedGEMM.bf16(m: x.rowCount, x: x.pointer, ldx: inFeatures, weight: w, bias: b,
+                                   accumulate: accumulate, activation: fused, c: out.pointer, ldc: outFeatures)
+            }
+        case .int8:
+            let w = packedSlot.int8Weight(weight, calibration: x.pointer, rows: x.rowCount, ldx: inFeatures)
+            Profiler.measure(.gemm) {
+                QuantizedGEMM.int8(m: x.rowCount, x: x.pointer, ldx: inFeatures, weight: w, bias: b,
+                                   accumulate: accumulate, activation: fused, c: out.pointer, ldc: outFeatures)
+            }
+        }
+        if activation != fused { Profiler.measure(.activation) { Ops.activate(out, activation) } }
+        return true
     }
 
     /// Allocating form: returns `act(x Wᵀ + b)` with shape (…, out).
