@@ -65,6 +65,14 @@ public struct Linear: @unchecked Sendable {
         }
     }
 
+    /// Whether int8 weights are smoothed (SmoothQuant factors calibrated on the first input each
+    /// layer multiplies in int8); default on, `VLMNODE_INT8_SMOOTH=0` turns it off. Affects weights
+    /// packed after the change.
+    public static var int8Smoothing: Bool {
+        get { PackedWeightSlot.smoothing }
+        set { PackedWeightSlot.smoothing = newValue }
+    }
+
     /// The precision this layer runs in (`fp32` unless switched; see `Precision`).
     public var precision: Precision { packedSlot.precision }
 
