@@ -48,7 +48,7 @@ if outliers:
             if re.search(r"vision_model\.encoder\.layers\.\d+\.layer_norm[12]\.(weight|bias)$", name):
                 for c, f in ((7, 20.0), (100, 35.0), (333, 50.0)):
                     p[c % p.shape[0]] *= f
-if source == "random" or outliers:
+if (source == "random" or outliers) and not speed:
     model_dir = os.path.join(outdir, "model")
     model.save_pretrained(model_dir, safe_serialization=True)
 

@@ -62,7 +62,7 @@ struct BenchAccuracyCommand: ParsableCommand {
         let reference = try outputs(.fp32)
         let label = "\(kind.rawValue) \(variant) (pixels \(inputs.pixels.shape), \(inputs.ids.count) texts)"
         func row(_ name: String, _ metrics: [(String, Double)]) {
-            print(String(format: "  %-24@ ", name as NSString) + metrics.map { String(format: "%@ %.5f", $0.0, $0.1) }.joined(separator: "  "))
+            print("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + " " + metrics.map { String(format: "%@ %.5f", $0.0, $0.1) }.joined(separator: "  "))
         }
         print(label + ":")
         row("vlmnode bf16", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.bf16)))
