@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "VLMBus", targets: ["VLMBus"]),
         .library(name: "VLMCore", targets: ["VLMCore"]),
         .library(name: "VLMNode", targets: ["VLMNode"]),
+        .library(name: "VLMMessages", targets: ["VLMMessages"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,7 +36,9 @@ let package = Package(
         // Packed-weight AVX2/FMA sgemm (run-time dispatch, portable fallback); -O3 even in debug
         // builds, like fastMath: the parity tests run whole models through it.
         .target(name: "CVLMKernels", cSettings: [.unsafeFlags(["-O3"])]),
-        .target(name: "VLMNode", dependencies: ["VLMBus", "VLMCore"]),
+        // Typed wire messages (header codec + JSON Schema from one definition): light, for recorders and viewers too.
+        .target(name: "VLMMessages", dependencies: ["VLMBus"]),
+        .target(name: "VLMNode", dependencies: ["VLMBus", "VLMCore", "VLMMessages"]),
         .target(name: "CVLMProcess"),
         .target(name: "VLMLaunch", dependencies: ["VLMNode", "CVLMProcess"]),
         .target(name: "VLMRecord", dependencies: ["VLMBus", "CZstd", "CLZ4", "CZlib"], swiftSettings: fastMath),
@@ -58,7 +61,7 @@ let package = Package(
         .testTarget(name: "VLMBusTests", dependencies: ["VLMBus", "TestSupport"]),
         .testTarget(name: "VLMMediaTests", dependencies: ["VLMMedia", "TestSupport"]),
         .testTarget(name: "VLMCoreTests", dependencies: ["VLMCore", "TestSupport"]),
-        .testTarget(name: "VLMNodeTests", dependencies: ["VLMNode", "TestSupport"]),
+        .testTarget(name: "VLMNodeTests", dependencies: ["VLMNode", "VLMMessages", "TestSupport"]),
         .testTarget(name: "VLMLaunchTests", dependencies: ["VLMLaunch", "TestSupport"]),
         .testTarget(name: "VLMRecordTests", dependencies: ["VLMRecord", "TestSupport"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),

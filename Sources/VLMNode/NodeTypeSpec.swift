@@ -1,4 +1,5 @@
 import Foundation
+import VLMBus
 
 /// Message types on the wire (the header's `"type"`), shared by node declarations and validation.
 public enum MessageType {
@@ -27,12 +28,24 @@ public struct PortSpec: Sendable, Hashable {
     public var type: String
     /// An optional input may have no publisher in the graph (an outside program may publish it).
     public var optional: Bool
+    /// A control input (`vlm/Text` by default): the node runtime applies every message that arrived
+    /// before the next data message, instead of handing it to `process`.
+    public var isControl: Bool
+    /// How the runtime delivers an input: nil for latest-wins (the default for data inputs), or a
+    /// bounded queue of this many messages (the default for control inputs: 16).
+    public var queueCapacity: Int?
+    /// `queueCapacity` as the bus's QoS.
+    public var qos: QoS { queueCapacity.map { .queue(capacity: $0) } ?? .latest }
 
-    public init(_ role: String, topic: String, type: String, optional: Bool = false) {
+    public init(_ role: String, topic: String, type: String, optional: Bool = false, control: Bool? = nil,
+                queue: Int? = nil) {
         self.role = role
         self.defaultTopic = topic
         self.type = type
         self.optional = optional
+        let isControl = control ?? (type == MessageType.text)
+        self.isControl = isControl
+        self.queueCapacity = queue ?? (isControl ? 16 : nil)
     }
 }
 
@@ -90,7 +103,7 @@ public struct NodeTypeSpec: Sendable {
 
     public init(name: String, summary: String, inputs: [PortSpec] = [], outputs: [PortSpec] = [],
                 params: [ParamSpec] = [], dynamicInputsParam: String? = nil,
-                arguments: @escaping @Sendable (NodeWiring) throws -> [String]) {
+                arguments: @escaping @Sendable (NodeWiring) throws -> [String] = { ["node", $0.type] }) {
         self.name = name
         self.summary = summary
         self.inputs = inputs
@@ -135,5 +148,21 @@ public final class NodeTypeRegistry: @unchecked Sendable {
     public func register(_ spec: NodeTypeSpec) {
         lock.lock(); defer { lock.unlock() }
         specs[spec.name] = spec
+    }
+
+    private var plugins: [String: any NodePlugin.Type] = [:]
+
+    /// Adds a plugin's node type: its spec for validation and help, and its factory for `vlmnode node TYPE`.
+    public func register(plugin: any NodePlugin.Type) {
+        let spec = plugin.spec
+        lock.lock(); defer { lock.unlock() }
+        specs[spec.name] = spec
+        plugins[spec.name] = plugin
+    }
+
+    /// The plugin that runs node type `name`, if one registered.
+    public func plugin(named name: String) -> (any NodePlugin.Type)? {
+        lock.lock(); defer { lock.unlock() }
+        return plugins[name]
     }
 }
