@@ -55,6 +55,7 @@ public enum BuiltInNodeTypes {
             ParamSpec("threshold", .number),
             ParamSpec("nms", .number, doc: "IoU for class-aware NMS; 0 turns it off"),
             ParamSpec("top_k", .int),
+            ParamSpec("precision", .string, doc: "fp32 (default), bf16 or int8 image-tower layers (docs/precision.md)"),
         ],
         arguments: { _ in ["node", "detect"] })
 
@@ -77,6 +78,7 @@ public enum BuiltInNodeTypes {
             ParamSpec("threshold", .number, doc: "event threshold (probability; the logit with one prompt)"),
             ParamSpec("hysteresis", .number, doc: "an event ends below threshold - hysteresis"),
             ParamSpec("sample_stride", .number, doc: "seconds between frames kept for the window"),
+            ParamSpec("precision", .string, doc: "fp32 (default), bf16 or int8 image-tower layers (docs/precision.md)"),
         ],
         arguments: { _ in ["node", "video"] })
 
@@ -93,6 +95,7 @@ public enum BuiltInNodeTypes {
             ParamSpec("detector", .string),
             ParamSpec("segmenter", .string),
             ParamSpec("threshold", .number),
+            ParamSpec("precision", .string, doc: "fp32 (default), bf16 or int8 image-tower layers (docs/precision.md)"),
         ],
         arguments: { _ in ["node", "ground"] })
 

@@ -61,11 +61,14 @@ struct NodeDetectCommand: ParsableCommand {
     @Option(help: "Process at most this many frames per second (the newest each time).")
     var maxRate: Double?
 
+    @Option(help: PrecisionCLI.help) var precision: ModelPrecision?
+
     func run() throws {
         let wiring: NodeWiring?
         do { wiring = try NodeWiring.fromEnvironment() } catch { throw CLIError("\(error)") }
         let settings = try resolve(wiring)
         let detector = try loadDetector(model: settings.model, queries: settings.queries)
+        PrecisionCLI.apply(try PrecisionCLI.resolve(precision, wiring?.string("precision")), to: [detector.model])
         installNodeStopSignals()
         let node: DetectorNode
         do { node = try DetectorNode(detector: detector, configuration: settings.configuration) } catch {

@@ -34,6 +34,8 @@ struct NodeGroundCommand: ParsableCommand {
     @Option(help: "Minimum detection score for a candidate.") var threshold: Float?
     @Option(help: "Process at most this many frames per second (the newest each time).") var maxRate: Double?
 
+    @Option(help: PrecisionCLI.help) var precision: ModelPrecision?
+
     func run() throws {
         let wiring: NodeWiring?
         do { wiring = try NodeWiring.fromEnvironment() } catch { throw CLIError("\(error)") }
@@ -42,8 +44,11 @@ struct NodeGroundCommand: ParsableCommand {
         let segmenterFolder = try VisionCLI.resolveModel(models.segmenter, role: "segmenter")
         let node: GroundingNode
         do {
-            let pipeline = GroundingPipeline(detector: try OwlViTPhraseDetector(folder: detectorFolder),
-                                             segmenter: try CLIPSegPhraseSegmenter(folder: segmenterFolder),
+            let phraseDetector = try OwlViTPhraseDetector(folder: detectorFolder)
+            let phraseSegmenter = try CLIPSegPhraseSegmenter(folder: segmenterFolder)
+            PrecisionCLI.apply(try PrecisionCLI.resolve(precision, wiring?.string("precision")),
+                               to: [phraseDetector.detector.model, phraseSegmenter.segmenter.model])
+            let pipeline = GroundingPipeline(detector: phraseDetector, segmenter: phraseSegmenter,
                                              options: GroundingOptions(threshold: models.threshold))
             node = try GroundingNode(pipeline: pipeline, configuration: configuration)
         } catch let error as CommandParseError {

@@ -70,6 +70,8 @@ struct NodeVideoCommand: ParsableCommand {
     @Option(help: "An event ends when the score falls below threshold - hysteresis.")
     var hysteresis: Float?
 
+    @Option(help: PrecisionCLI.help) var precision: ModelPrecision?
+
     func run() throws {
         let wiring: NodeWiring?
         do { wiring = try NodeWiring.fromEnvironment() } catch { throw CLIError("\(error)") }
@@ -81,6 +83,7 @@ struct NodeVideoCommand: ParsableCommand {
             scorer = try VideoTextScorer(folder: folder)
             try scorer.setPrompts(promptList)
         } catch { throw CLIError("model '\(modelName)': \(error)") }
+        PrecisionCLI.apply(try PrecisionCLI.resolve(precision, wiring?.string("precision")), to: [scorer.model])
         installVideoNodeStopSignals()
         let node: VideoTextNode
         do { node = try VideoTextNode(scorer: scorer, configuration: config) } catch { throw CLIError("\(error)") }
