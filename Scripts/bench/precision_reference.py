@@ -7,7 +7,7 @@ onnxruntime); CI never runs it.
 KIND: clip | owlvit | xclip | clipseg. SOURCE: a model folder (e.g. a test fixture) or "random"
 (the real-size default config with seeded random weights). OUTDIR receives model/ (the weights,
 saved when SOURCE is random or --outliers changed them), inputs.json + pixels.f32 (the inputs), and
-the ONNX files. --outliers scales channels 7, 100 and 333 (mod width) of every image-encoder layer
+the ONNX files, and result.json (what it prints). --outliers scales channels 7, 100 and 333 (mod width) of every image-encoder layer
 norm's weight and bias by 20, 35 and 50: the LayerNorm outputs feeding q/k/v and fc1 then carry
 the few large activation channels trained ViTs have. --speed uses the bench workloads and times
 (median of --runs after a warm-up). Prints one JSON object on its last line.
@@ -141,4 +141,5 @@ try:
     res["ort_int8"] = deviation(outs["fp32"], outs["int8"])
 except Exception as e:  # keep the torch figures when the ONNX export fails
     res["ort_error"] = str(e).splitlines()[0][:200]
+json.dump(res, open(os.path.join(outdir, "result.json"), "w"))  # reread by vlmnode without --python
 print(json.dumps(res))

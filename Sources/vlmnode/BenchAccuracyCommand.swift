@@ -18,7 +18,7 @@ struct BenchAccuracyCommand: ParsableCommand {
     @Option(help: "Cases, comma-separated: fixture (the tiny test models), random (real-size random weights), outliers (real-size with injected activation outliers).")
     var cases = "fixture,random,outliers"
     @Option(help: "Folder of the test fixtures.") var fixtures = "Tests/Fixtures/models"
-    @Option(help: "Where inputs, weights and ONNX files go (reused without --python).") var workDir = "/tmp/vlmnode-accuracy"
+    @Option(help: "Where inputs, weights, ONNX files and the ORT results go (reused without --python).") var workDir = "/tmp/vlmnode-accuracy"
 
     static let fixtureNames: [PrecisionProbe.Kind: String] = [.clip: "clip-tiny-new", .owlvit: "owlvit-tiny-new",
                                                               .xclip: "xclip-tiny-safetensors", .clipseg: "clipseg-tiny"]
@@ -49,6 +49,9 @@ struct BenchAccuracyCommand: ParsableCommand {
             let source = variant == "fixture" ? "\(fixtures)/\(Self.fixtureNames[kind]!)" : "random"
             ort = try Bench.runScript(python: python, arguments: [referenceScript, kind.rawValue, source, dir.path]
                                       + (variant == "outliers" ? ["--outliers"] : []) + ["--threads", String(BLAS.threadCount)])
+        } else if let data = FileManager.default.contents(atPath: dir.appendingPathComponent("result.json").path),
+                  let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            ort = json  // an earlier run of the script on these inputs
         }
         let (inputs, _, folder) = try PrecisionProbe.Inputs.read(folder: dir)
         func outputs(_ p: Precision, text: Bool = false, smooth: Bool = true) throws -> [Tensor] {

@@ -9,16 +9,22 @@ extension Bench {
     static func sideBySide(kind: String, model: PrecisionSelectable, restore: Precision, runs: Int, python: String?,
                            script: String = "Scripts/bench/precision_reference.py", forward: () throws -> Void) throws {
         print("side by side, \(kind): \(BLAS.threadCount) threads; CPU \(CPUFeatures.summary); load average \(loadAverage())")
-        var times: [Precision: Double] = [:]
+        var times: [Precision: Double] = [:], cpu: [Precision: Double] = [:]
         for _ in 0 ..< 2 {
             for p in Precision.allCases {
                 model.setPrecision(p)
-                let t = try median(runs: runs, forward)  // the warm-up call packs the weights
+                try forward()  // packs the weights for p
+                let c0 = cpuSeconds()
+                let t = try median(runs: runs, forward)
+                // CPU time per forward (all threads): what to compare when other processes load the machine.
+                cpu[p] = min(cpu[p] ?? .infinity, (cpuSeconds() - c0) / Double(runs + 1))
                 times[p] = min(times[p] ?? .infinity, t)
             }
         }
         model.setPrecision(restore)
         var rows: [(String, Double)] = Precision.allCases.map { ("vlmnode \($0.kernelDescription)", times[$0]!) }
+        print("  vlmnode CPU time per forward (all threads): " + Precision.allCases.map { "\($0.rawValue) \(ms(cpu[$0]!))" }.joined(separator: ", ")
+              + String(format: "; int8 uses %.2fx less CPU than fp32", cpu[.fp32]! / cpu[.int8]!))
         if let python {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vlmnode-speed-\(kind)").path
             let json = try runScript(python: python, arguments: [script, kind, "random", dir, "--speed", "--threads",

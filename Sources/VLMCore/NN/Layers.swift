@@ -4,7 +4,8 @@
 /// for `PackedGEMM` at first use (see `PackedGEMM.shouldUse`), or with `VLMNODE_GEMM=blas` on the
 /// weight as-is through sgemm (transposed operand, no copy).
 public struct Linear: @unchecked Sendable {
-    /// (out, in).
+    /// (out, in). For a `stacked` Linear of memory-mapped parts the values are discarded once a
+    /// packed form exists and restored when a path needs them; read them through `forward`.
     public let weight: Tensor
     /// (out) or nil.
     public let bias: Tensor?
@@ -49,6 +50,7 @@ public struct Linear: @unchecked Sendable {
             if activation != fused { Profiler.measure(.activation) { Ops.activate(out, activation) } }
             return
         }
+        packedSlot.ensureValues(weight)
         if accumulate, let bias { Profiler.measure(.elementwise) { Ops.addRow(out, bias) } }
         Profiler.measure(.gemm) {
             BLAS.sgemm(transB: true, m: x.rowCount, n: outFeatures, k: inFeatures, a: x.pointer, lda: inFeatures,
@@ -126,7 +128,10 @@ public struct Linear: @unchecked Sendable {
         }
         // The parts' memory-mapped pages are never read again (only the stacked copy is).
         for p in parts where p.weight.isBorrowed { PackedWeightSlot.pageOut(p.weight) }
-        return Linear(weight: w, bias: b)
+        let stacked = Linear(weight: w, bias: b)
+        // Once packed, the stacked copy itself can go: it is rebuilt from memory-mapped parts if needed.
+        if parts.allSatisfy({ $0.weight.isBorrowed }) { stacked.packedSlot.stackedParts = parts.map(\.weight) }
+        return stacked
     }
 }
 
