@@ -5,7 +5,9 @@ import TestSupport
 
 /// bf16 and int8 against fp32 on the tiny fixture models (the same metrics as `vlmnode bench
 /// accuracy`), on every int8 path this CPU runs; the bounds are the ones docs/precision.md states.
-/// Serialized: precision hooks are process-wide.
+/// Nested in the serialized `QuantizedGEMMTests`: the forced-path and smoothing hooks are
+/// process-wide, so these must never run beside the kernel tests (or each other).
+extension QuantizedGEMMTests {
 @Suite(.serialized) struct PrecisionAccuracyTests {
     static let folders: [PrecisionProbe.Kind: String] = [.clip: "models/clip-tiny-new", .owlvit: "models/owlvit-tiny-new",
                                                          .xclip: "models/xclip-tiny-safetensors", .clipseg: "models/clipseg-tiny"]
@@ -26,7 +28,7 @@ import TestSupport
     static let bounds: [Precision: [String: Double]] = [
         .bf16: ["image_cos_min": 0.9995, "max_dprob": 0.02, "max_dscore": 0.02, "box_iou_min": 0.85, "box_iou_mean": 0.95,
                 "topk_agree": 0.7, "top1_agree": 1, "mask_iou_min": 0.97],
-        .int8: ["image_cos_min": 0.998, "max_dprob": 0.04, "max_dscore": 0.05, "box_iou_min": 0.7, "box_iou_mean": 0.85,
+        .int8: ["image_cos_min": 0.998, "max_dprob": 0.04, "max_dscore": 0.05, "box_iou_min": 0.6, "box_iou_mean": 0.85,
                 "topk_agree": 0.6, "top1_agree": 1, "mask_iou_min": 0.95],
     ]
     static let floors: Set<String> = ["image_cos_min", "box_iou_min", "box_iou_mean", "topk_agree", "top1_agree", "mask_iou_min"]
@@ -94,4 +96,5 @@ import TestSupport
         #expect(smoothed < 0.01, "smoothed int8 error \(smoothed)")
         #expect(smoothed * 2 < plain, "smoothing should at least halve the error: \(smoothed) vs \(plain)")
     }
+}
 }

@@ -67,9 +67,10 @@ public struct Linear: @unchecked Sendable {
         }
     }
 
-    /// Whether int8 weights are smoothed (SmoothQuant factors calibrated on the first input each
-    /// layer multiplies in int8); default on, `VLMNODE_INT8_SMOOTH=0` turns it off. Affects weights
-    /// packed after the change.
+    /// Whether int8 weights may be smoothed (SmoothQuant factors calibrated on the first input each
+    /// layer multiplies in int8, applied where that input has outlier channels; see
+    /// `Int8PackedWeight.smoothingFactors`); default on, `VLMNODE_INT8_SMOOTH=0` turns it off.
+    /// Affects weights packed after the change.
     public static var int8Smoothing: Bool {
         get { PackedWeightSlot.smoothing }
         set { PackedWeightSlot.smoothing = newValue }

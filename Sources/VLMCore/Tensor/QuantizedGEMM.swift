@@ -54,11 +54,16 @@ public final class Int8PackedWeight: @unchecked Sendable {
     var panelCount: Int { (n + 15) / 16 }
 
     /// SmoothQuant factors `s[p] = max|x_p|^α / max|w_p|^(1-α)` from calibration rows `x`
-    /// (m rows of k, `ldx` apart) and the weight; 1 where either side is all zero.
+    /// (m rows of k, `ldx` apart) and the weight; 1 where either side is all zero. nil when the
+    /// calibration rows have no outlier channel (no channel's max above `outlierRatio` times the
+    /// median channel max): measured on random weights without outliers, smoothing then only adds
+    /// weight-quantization error (docs/precision.md).
     public static func smoothingFactors(x: UnsafePointer<Float>, m: Int, ldx: Int, weight: UnsafePointer<Float>,
-                                        n: Int, k: Int, ldw: Int, alpha: Float = 0.5) -> [Float] {
+                                        n: Int, k: Int, ldw: Int, alpha: Float = 0.5, outlierRatio: Float = 8) -> [Float]? {
         var xmax = [Float](repeating: 0, count: k), wmax = [Float](repeating: 0, count: k)
         for i in 0 ..< m { for p in 0 ..< k { xmax[p] = max(xmax[p], abs(x[i * ldx + p])) } }
+        let sorted = xmax.sorted()
+        guard let top = sorted.last, top > outlierRatio * sorted[sorted.count / 2] else { return nil }
         for j in 0 ..< n { for p in 0 ..< k { wmax[p] = max(wmax[p], abs(weight[j * ldw + p])) } }
         return (0 ..< k).map { p in
             guard xmax[p] > 0, wmax[p] > 0 else { return 1 }
