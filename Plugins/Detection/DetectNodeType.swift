@@ -16,6 +16,7 @@ public enum DetectNodeType: NodePlugin {
             ParamSpec("threshold", .number, default: .double(0.1), doc: "keep boxes scoring above this"),
             ParamSpec("nms", .number, default: .double(0.3), doc: "IoU for class-aware NMS; 0 turns it off"),
             ParamSpec("top_k", .int, doc: "keep at most K detections per frame"),
+            NodePrecision.param,
         ])
 
     /// Loads the model with the initial queries (model warnings go to stderr).
@@ -31,7 +32,9 @@ public enum DetectNodeType: NodePlugin {
         let options = DetectionOptions(threshold: Float(try wiring.double("threshold") ?? 0.1),
                                        nmsIoU: nms <= 0 ? nil : Float(nms), topK: try wiring.int("top_k"))
         let model = try wiring.string("model") ?? "google/owlvit-base-patch32"
+        let precision = try NodePrecision.resolve(wiring)
         let detector = try OwlViTDetector(folder: try NodeModels.folder(model), queries: labels)
+        NodePrecision.apply(precision, to: [detector.model])
         for warning in detector.queries.warnings { FileHandle.standardError.write(Data("vlmnode: warning: \(NodeLog.escape(warning))\n".utf8)) }
         return DetectorNode(detector: detector, model: model, options: options)
     }

@@ -44,11 +44,13 @@ public enum VideoNodeType: NodePlugin {
             throw NodeWiringError("window, stride, sample stride and hysteresis must be positive (window and stride at most \(Int(maxSeconds)) s)")
         }
         let model = try wiring.string("model") ?? "microsoft/xclip-base-patch32"
+        let precision = try NodePrecision.resolve(wiring)
         let scorer: VideoTextScorer
         do {
             scorer = try VideoTextScorer(folder: try NodeModels.folder(model))
             try scorer.setPrompts(prompts)
         } catch let error as NodeWiringError { throw error } catch { throw NodeWiringError("model '\(model)': \(error)") }
+        NodePrecision.apply(precision, to: [scorer.model])
         return try VideoTextNode(scorer: scorer, model: model, settings: settings)
     }
 }

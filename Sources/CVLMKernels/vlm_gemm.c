@@ -62,30 +62,7 @@ static void gemm_portable(int m, int n, int k, const float *x, int ldx, const fl
 }
 
 #ifdef VLM_X86
-#define VLM_AVX2 __attribute__((target("avx2,fma")))
-
-// Cephes-style expf on 8 lanes (range-reduced degree-5 polynomial, 2^n built in the exponent
-// bits): ~1e-7 relative error, inputs clamped to the float range.
-static inline __attribute__((always_inline)) VLM_AVX2 __m256 exp8(__m256 x) {
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
-    __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
-    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
-    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
-    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507e-3f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073e-3f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894e-2f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
-    y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
-    __m256i n = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(y, _mm256_castsi256_ps(n));
-}
-
-static inline __attribute__((always_inline)) VLM_AVX2 __m256 quick_gelu8(__m256 v) {
-    __m256 e = exp8(_mm256_mul_ps(v, _mm256_set1_ps(-1.702f)));
-    return _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
-}
+#include "vlm_simd_math.h"
 
 // rows x 16 tile of C over kc steps: 2 ymm accumulators per row (12 of 16 registers at 6 rows).
 // `b` is the panel at row k0 (aligned), `a` row 0 of x at column k0. With `load_c` the tile starts

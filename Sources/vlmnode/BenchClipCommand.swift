@@ -12,15 +12,17 @@ struct BenchClipCommand: ParsableCommand {
     @Option(help: "Python with torch + onnxruntime: also run Scripts/bench/clip_reference.py for side-by-side ratios.")
     var python: String?
     @Option(help: "Path of clip_reference.py.") var referenceScript = "Scripts/bench/clip_reference.py"
+    @Option(help: PrecisionCLI.help) var precision: Precision = .fp32
 
     func run() throws {
         let threads = BLAS.threadCount
         BLAS.configure()
         print("vlmnode bench clip: ViT-B/32 random weights, 1 image 224 px + 2 texts x 16 tokens, \(threads) threads, GEMM threading \(BLAS.threading.rawValue)")
-        print("load average before: \(Bench.loadAverage())")
+        print("load average before: \(Bench.loadAverage()); CPU \(CPUFeatures.summary)")
         let config = CLIPConfiguration()
         var t = Bench.now()
         let model = try CLIPModel(config, weights: .random(seed: 1))
+        PrecisionCLI.apply(precision, to: [model])
         print("build (random weights): \(Bench.ms(Bench.now() - t))")
 
         var rng = SystemRandomNumberGenerator()
@@ -70,6 +72,9 @@ struct BenchClipCommand: ParsableCommand {
         Bench.printKernelThroughput()
         print("per-op profile (one profiled forward, \(Bench.ms(profiled))):")
         Bench.printProfile(total: profiled)
+        try Bench.sideBySide(kind: "clip", model: model, restore: precision, runs: runs, python: python) {
+            _ = try model(pixels: pixels, ids: ids)
+        }
         if let python {
             try compare(python: python) {
                 // Re-measured right after the reference ran, so both sides saw similar background load.

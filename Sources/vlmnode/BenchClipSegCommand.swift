@@ -16,6 +16,7 @@ struct BenchClipSegCommand: ParsableCommand {
     @Option(help: "Python with torch + transformers: also run Scripts/bench/clipseg_reference.py for side-by-side ratios.")
     var python: String?
     @Option(help: "Path of clipseg_reference.py.") var referenceScript = "Scripts/bench/clipseg_reference.py"
+    @Option(help: PrecisionCLI.help) var precision: Precision = .fp32
 
     func run() throws {
         BLAS.configure()
@@ -24,9 +25,10 @@ struct BenchClipSegCommand: ParsableCommand {
         print("vlmnode bench clipseg: \(anchorConfig ? "CLIPSegConfig() defaults" : "rd64-refined") (ViT-B/\(v.patchSize), \(grid)x\(grid) grid, "
               + "\(config.useComplexTransposedConvolution ? "refined" : "single ConvT") head), random weights, \(size) px + 2 prompts x 16 tokens, "
               + "\(BLAS.threadCount) threads, GEMM threading \(BLAS.threading.rawValue)")
-        print("load average before: \(Bench.loadAverage())")
+        print("load average before: \(Bench.loadAverage()); CPU \(CPUFeatures.summary)")
         var t = Bench.now()
         let model = try CLIPSegModel(config, weights: .random(seed: 1))
+        PrecisionCLI.apply(precision, to: [model])
         print("build (random weights): \(Bench.ms(Bench.now() - t))")
 
         var rng = SystemRandomNumberGenerator()
@@ -62,6 +64,10 @@ struct BenchClipSegCommand: ParsableCommand {
         print("per-op profile (one profiled forward, \(Bench.ms(profiled))):")
         Bench.printProfile(total: profiled)
         print("reference: PyTorch 2.15 eager, 2 threads, CLIPSegConfig() defaults, 2 x 352 px + 2 prompts: 0.401 s (../shared/reference/anchors.md)")
+        // 2 images + 2 prompts, transformers' batching (precision_reference.py uses rd64-refined).
+        try Bench.sideBySide(kind: "clipseg", model: model, restore: precision, runs: runs, python: anchorConfig ? nil : python) {
+            _ = try model(pixels: two, ids: ids)
+        }
         if let python { try compare(python: python, shared: shared, batched: batched) }
         print("load average after: \(Bench.loadAverage())")
     }

@@ -7,6 +7,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure transport, decode, loading and model performance at real sizes; prints figures.",
         subcommands: [
+            BenchAccuracyCommand.self,
             BenchBusCommand.self,
             BenchDecodeCommand.self,
             BenchLoadCommand.self,

@@ -18,6 +18,8 @@ struct BenchGemmCommand: ParsableCommand {
     @Option(help: "Seconds of calls per measurement.") var seconds = 0.25
     @Option(help: "A CLIP model folder: report RSS after forwards with BLAS, then packed weights (instead of the GFLOP/s table, so that its buffers do not blur the figures).")
     var model: String?
+    @Flag(help: "Instead: packed fp32 vs bf16 vs int8 on every int8 kernel path this CPU runs (docs/precision.md).")
+    var precisionTable = false
 
     /// M x K x N: ViT-B/32 image (50 tokens), 2 texts of 16 tokens, pooled last-layer rows,
     /// OWL-ViT B/32 at 768 px (577 tokens).
@@ -30,6 +32,7 @@ struct BenchGemmCommand: ParsableCommand {
     func run() throws {
         BLAS.configure()
         if let model { return try memory(model) }
+        if precisionTable { return printPrecisionTable() }
         print("vlmnode bench gemm: \(BLAS.threadCount) threads, BLAS threading \(BLAS.threading.rawValue), " +
               "packed kernel \(PackedGEMM.hasSIMDKernel ? "AVX2+FMA" : "portable loop")")
         print("load average before: \(Bench.loadAverage())")

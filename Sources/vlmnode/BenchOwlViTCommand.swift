@@ -13,15 +13,19 @@ struct BenchOwlViTCommand: ParsableCommand {
 
     @Option(help: "Timed runs (median reported).") var runs = 7
     @Option(help: "Number of text queries (16 tokens each).") var queries = 2
+    @Option(help: PrecisionCLI.help) var precision: Precision = .fp32
+    @Option(help: "Python with torch + onnxruntime: also time PyTorch, ONNX Runtime fp32 and int8 (Scripts/bench/precision_reference.py).")
+    var python: String?
 
     func run() throws {
         let threads = BLAS.threadCount
         BLAS.configure()
         print("vlmnode bench owlvit: OWL-ViT B/32 random weights, 768 px + \(queries) cached queries x 16 tokens, \(threads) threads, GEMM threading \(BLAS.threading.rawValue)")
-        print("load average before: \(Bench.loadAverage())")
+        print("load average before: \(Bench.loadAverage()); CPU \(CPUFeatures.summary)")
         let config = OwlViTConfiguration()
         var t = Bench.now()
         let model = try OwlViTForObjectDetection(config, weights: .random(seed: 1))
+        PrecisionCLI.apply(precision, to: [model])
         print("build (random weights): \(Bench.ms(Bench.now() - t)); peak RSS so far \(Self.peakRSSMiB()) MiB")
 
         var rng = SystemRandomNumberGenerator()
@@ -83,6 +87,11 @@ struct BenchOwlViTCommand: ParsableCommand {
         print("per-op profile (one profiled frame, \(Bench.ms(profiled))):")
         Bench.printProfile(total: profiled)
         print("peak RSS (getrusage ru_maxrss, whole process): \(Self.peakRSSMiB()) MiB (reference: PyTorch 1321 MiB; target < 900 MiB)")
+        // vlmnode reuses the embedded queries (as the detector does); PyTorch and ONNX Runtime run
+        // the text tower too (2 x 16 tokens: a few ms of the total).
+        try Bench.sideBySide(kind: "owlvit", model: model, restore: precision, runs: runs, python: python) {
+            _ = model.logits(image: try model.imageFeatures(pixels), queries: embedded)
+        }
         print("load average after: \(Bench.loadAverage())")
     }
 

@@ -112,10 +112,16 @@ extension Bench {
     /// Runs a dev-time reference script (`PYTHON SCRIPT THREADS`, PyTorch/ONNX Runtime) and returns the
     /// JSON object it prints on its last stdout line.
     static func runReference(python: String, script: String) throws -> [String: Any] {
-        print("running \(script) with \(python) (\(BLAS.threadCount) threads)…")
+        try runScript(python: python, arguments: [script, String(BLAS.threadCount)])
+    }
+
+    /// Runs `PYTHON ARGUMENTS…` and returns the JSON object printed on its last stdout line.
+    static func runScript(python: String, arguments: [String]) throws -> [String: Any] {
+        let script = arguments.first ?? ""
+        print("running \(arguments.joined(separator: " ")) with \(python) (\(BLAS.threadCount) threads)…")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [script, String(BLAS.threadCount)]
+        p.arguments = arguments
         let out = Pipe()
         p.standardOutput = out
         try p.run()

@@ -13,15 +13,17 @@ struct BenchXCLIPCommand: ParsableCommand {
     @Option(help: "Python with torch + onnxruntime: also run Scripts/bench/xclip_reference.py for side-by-side ratios.")
     var python: String?
     @Option(help: "Path of xclip_reference.py.") var referenceScript = "Scripts/bench/xclip_reference.py"
+    @Option(help: PrecisionCLI.help) var precision: Precision = .fp32
 
     func run() throws {
         let threads = BLAS.threadCount
         BLAS.configure()
         print("vlmnode bench xclip: X-CLIP B/32 random weights, 8 frames x 224 px + 2 prompts, \(threads) threads, GEMM threading \(BLAS.threading.rawValue)")
-        print("load average before: \(Bench.loadAverage())")
+        print("load average before: \(Bench.loadAverage()); CPU \(CPUFeatures.summary)")
         let config = XCLIPConfiguration()
         var t = Bench.now()
         let model = try XCLIPModel(config, weights: .random(seed: 1))
+        PrecisionCLI.apply(precision, to: [model])
         print("build (random weights): \(Bench.ms(Bench.now() - t))")
 
         var rng = SystemRandomNumberGenerator()
@@ -61,6 +63,10 @@ struct BenchXCLIPCommand: ParsableCommand {
                      achieved, 100 * achieved / peak, peak, 100 * achieved / modelPeak, modelPeak))
         print("per-op profile (one profiled window, \(Bench.ms(profiled))):")
         Bench.printProfile(total: profiled)
+        // The full forward (text included), as ONNX Runtime and PyTorch run it.
+        try Bench.sideBySide(kind: "xclip", model: model, restore: precision, runs: runs, python: python) {
+            _ = try model(pixels: pixels, ids: ids)
+        }
         if let python {
             try compare(python: python) {
                 // Re-measured right after the reference ran, so both sides saw similar background load.

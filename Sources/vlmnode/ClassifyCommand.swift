@@ -24,6 +24,9 @@ struct ClassifyCommand: ParsableCommand {
     @Flag(help: "Print one JSON object: labels, probs, logits (logits_per_image), in label order.")
     var json = false
 
+    @Option(help: PrecisionCLI.help)
+    var precision: Precision = .fp32
+
     func run() throws {
         guard !labels.isEmpty else { throw CLIError("no labels: give at least one, e.g. vlmnode classify photo.jpg \"a cat\" \"a dog\"") }
         if let empty = labels.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
@@ -38,6 +41,7 @@ struct ClassifyCommand: ParsableCommand {
         let folder = try ModelStore().resolve(model).folder
         try ModelArchitecture.read(folder: folder).require(["clip"], for: "classify", folder: folder)
         let clip = try CLIPModel(folder: folder)
+        PrecisionCLI.apply(precision, to: [clip])
         let tokenizer = try CLIPTokenizer(folder: folder)
         let processor = try ImageProcessor(folder: folder)
 

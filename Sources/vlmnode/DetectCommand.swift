@@ -72,11 +72,15 @@ struct DetectCommand: ParsableCommand {
         if let topK, topK < 1 { throw CLIError("--top-k must be at least 1") }
     }
 
+    @Option(help: PrecisionCLI.help)
+    var precision: Precision = .fp32
+
     func run() throws {
         try check()
         // Read the image before loading a model: a wrong path fails at once.
         let image = try isImage ? loadImage() : nil
         let detector = try loadDetector(model: model, queries: queries)
+        PrecisionCLI.apply(precision, to: [detector.model])
         if let image { try detectImage(image, detector) } else { try detectStream(detector) }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Grounding
+import VLMCore
 
 /// `vlmnode ground IMAGE "COMMAND"`: a language command -> the targets a robot acts on.
 struct GroundCommand: ParsableCommand {
@@ -33,6 +34,9 @@ struct GroundCommand: ParsableCommand {
     @Option(help: "Write the image with boxes, points and labels drawn on it (PNG or JPEG).")
     var annotate: String?
 
+    @Option(help: PrecisionCLI.help)
+    var precision: Precision = .fp32
+
     mutating func run() throws {
         // With --parse-only a single positional argument is the command.
         let commandText: String
@@ -63,8 +67,10 @@ struct GroundCommand: ParsableCommand {
         let segmenterFolder = try VisionCLI.resolveModel(segmenter, role: "segmenter")
         let pipeline: GroundingPipeline
         do {
-            pipeline = GroundingPipeline(detector: try OwlViTPhraseDetector(folder: detectorFolder),
-                                         segmenter: try CLIPSegPhraseSegmenter(folder: segmenterFolder),
+            let phraseDetector = try OwlViTPhraseDetector(folder: detectorFolder)
+            let phraseSegmenter = try CLIPSegPhraseSegmenter(folder: segmenterFolder)
+            PrecisionCLI.apply(precision, to: [phraseDetector.detector.model, phraseSegmenter.segmenter.model])
+            pipeline = GroundingPipeline(detector: phraseDetector, segmenter: phraseSegmenter,
                                          options: GroundingOptions(threshold: threshold))
         } catch {
             throw CLIError("loading models: \(error)")

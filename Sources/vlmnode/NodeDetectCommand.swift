@@ -26,12 +26,15 @@ struct NodeDetectCommand: ParsableCommand {
     @Option(help: "Keep at most K detections per frame.") var topK: Int?
     @Option(help: "Process at most this many frames per second (the newest each time).") var maxRate: Double?
 
+    @Option(help: PrecisionCLI.help) var precision: ModelPrecision?
+
     func run() throws {
         var o = stream.overrides(output: "detections")
         o.inputs["queries"] = NodeCLI.control(endpoint: queriesEndpoint, topic: queriesTopic, bind: queriesBind)
         // Given on the command line, queries are always "a, b" (a launch param may also be a list).
         o.param("queries", queries.map { .string($0) })
         o.param("model", model.map { .string($0) })
+        o.param("precision", precision.map { .string($0.rawValue) })
         o.param("threshold", threshold.map { .double(Double($0)) })
         o.param("nms", noNms ? .double(0) : nms.map { .double(Double($0)) })
         o.param("top_k", topK.map { .int($0) })

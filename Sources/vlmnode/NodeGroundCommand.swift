@@ -25,11 +25,14 @@ struct NodeGroundCommand: ParsableCommand {
     @Option(help: "Minimum detection score for a candidate.") var threshold: Float?
     @Option(help: "Process at most this many frames per second (the newest each time).") var maxRate: Double?
 
+    @Option(help: PrecisionCLI.help) var precision: ModelPrecision?
+
     func run() throws {
         var o = stream.overrides(output: "grounding")
         o.inputs["command"] = NodeCLI.control(endpoint: commandsEndpoint, topic: commandsTopic, bind: commandsBind)
         o.param("command", command.map { .string($0) })
         o.param("detector", detector.map { .string($0) })
+        o.param("precision", precision.map { .string($0.rawValue) })
         o.param("segmenter", segmenter.map { .string($0) })
         o.param("threshold", threshold.map { .double(Double($0)) })
         try NodeCLI.run(GroundNodeType.self, overrides: o, maxRate: maxRate)

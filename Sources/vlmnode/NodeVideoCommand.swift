@@ -30,12 +30,15 @@ struct NodeVideoCommand: ParsableCommand {
     @Option(help: "Event threshold (probability; the logit with one prompt).") var threshold: Float?
     @Option(help: "An event ends when the score falls below threshold - hysteresis.") var hysteresis: Float?
 
+    @Option(help: PrecisionCLI.help) var precision: ModelPrecision?
+
     func run() throws {
         var o = stream.overrides(output: "scores")
         o.outputs["events"] = PortOverride(endpoint: eventsBind, topic: eventsTopic)
         o.inputs["prompts"] = NodeCLI.control(endpoint: promptsEndpoint, topic: promptsTopic, bind: promptsBind)
         o.param("prompts", prompts.map { .string($0) })
         o.param("model", model.map { .string($0) })
+        o.param("precision", precision.map { .string($0.rawValue) })
         o.param("window", window.map { .double($0) })
         o.param("stride", stride.map { .double($0) })
         o.param("sample_stride", sampleStride.map { .double($0) })

@@ -27,12 +27,17 @@ struct SegmentCommand: ParsableCommand {
         }
     }
 
+    @Option(help: PrecisionCLI.help)
+    var precision: Precision = .fp32
+
     func run() throws {
         let picture = try VisionCLI.loadImage(image)
         let folder = try VisionCLI.resolveModel(model, role: "segmenter")
         let result: Segmentation
         do {
-            result = try CLIPSegSegmenter(folder: folder).segment(picture, prompts: prompts)
+            let segmenter = try CLIPSegSegmenter(folder: folder)
+            PrecisionCLI.apply(precision, to: [segmenter.model])
+            result = try segmenter.segment(picture, prompts: prompts)
         } catch {
             throw CLIError("segment with \(folder.path): \(error)")
         }

@@ -43,6 +43,9 @@ struct VideoCommand: ParsableCommand {
         if let stride, !(stride.isFinite && stride > 0) { throw ValidationError("--stride must be a positive number of seconds") }
     }
 
+    @Option(help: PrecisionCLI.help)
+    var precision: Precision = .fp32
+
     func run() throws {
         let store = ModelStore()
         let folder: URL
@@ -53,6 +56,7 @@ struct VideoCommand: ParsableCommand {
         do {
             scorer = try VideoTextScorer(folder: folder)
             try scorer.setPrompts(prompts)
+            PrecisionCLI.apply(precision, to: [scorer.model])
         } catch { throw CLIError("model '\(model)' (\(folder.path)): \(error)") }
 
         // The bar goes to stderr, so it never mixes with --json on stdout.

@@ -29,11 +29,14 @@ public enum GroundNodeType: NodePlugin {
         }
         let detector = try wiring.string("detector") ?? "google/owlvit-base-patch32"
         let segmenter = try wiring.string("segmenter") ?? "CIDAS/clipseg-rd64-refined"
+        let precision = try NodePrecision.resolve(wiring)
         let detectorFolder = try NodeModels.folder(detector, role: "detector model")
         let segmenterFolder = try NodeModels.folder(segmenter, role: "segmenter model")
         do {
-            let pipeline = GroundingPipeline(detector: try OwlViTPhraseDetector(folder: detectorFolder),
-                                             segmenter: try CLIPSegPhraseSegmenter(folder: segmenterFolder),
+            let phraseDetector = try OwlViTPhraseDetector(folder: detectorFolder)
+            let phraseSegmenter = try CLIPSegPhraseSegmenter(folder: segmenterFolder)
+            NodePrecision.apply(precision, to: [phraseDetector.detector.model, phraseSegmenter.segmenter.model])
+            let pipeline = GroundingPipeline(detector: phraseDetector, segmenter: phraseSegmenter,
                                              options: GroundingOptions(threshold: threshold))
             return try GroundingNode(pipeline: pipeline, models: "\(detector) + \(segmenter)", command: command)
         } catch let error as CommandParseError {

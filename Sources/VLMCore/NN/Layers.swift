@@ -4,7 +4,8 @@
 /// for `PackedGEMM` at first use (see `PackedGEMM.shouldUse`), or with `VLMNODE_GEMM=blas` on the
 /// weight as-is through sgemm (transposed operand, no copy).
 public struct Linear: @unchecked Sendable {
-    /// (out, in).
+    /// (out, in). For a `stacked` Linear of memory-mapped parts the values are discarded once a
+    /// packed form exists and restored when a path needs them; read them through `forward`.
     public let weight: Tensor
     /// (out) or nil.
     public let bias: Tensor?
@@ -36,6 +37,7 @@ public struct Linear: @unchecked Sendable {
         precondition(x.lastDim == inFeatures && out.lastDim == outFeatures && x.rowCount == out.rowCount,
                      "Linear(\(inFeatures) -> \(outFeatures)): input \(x.shape), output \(out.shape)")
         precondition(!accumulate || activation == .identity, "Linear: cannot accumulate through an activation")
+        if packedSlot.precision != .fp32, forwardReduced(x, into: out, activation: activation, accumulate: accumulate) { return }
         if PackedGEMM.shouldUse(m: x.rowCount) {
             // Bias (and quick_gelu) fused into the kernel's store (into the residual too, with accumulate).
             let packed = packedSlot.get(weight)
@@ -48,6 +50,7 @@ public struct Linear: @unchecked Sendable {
             if activation != fused { Profiler.measure(.activation) { Ops.activate(out, activation) } }
             return
         }
+        packedSlot.ensureValues(weight)
         if accumulate, let bias { Profiler.measure(.elementwise) { Ops.addRow(out, bias) } }
         Profiler.measure(.gemm) {
             BLAS.sgemm(transB: true, m: x.rowCount, n: outFeatures, k: inFeatures, a: x.pointer, lda: inFeatures,
@@ -62,6 +65,45 @@ public struct Linear: @unchecked Sendable {
                 Profiler.measure(.activation) { Ops.activate(out, activation) }
             }
         }
+    }
+
+    /// Whether int8 weights may be smoothed (SmoothQuant factors calibrated on the first input each
+    /// layer multiplies in int8, applied where that input has outlier channels; see
+    /// `Int8PackedWeight.smoothingFactors`); default on, `VLMNODE_INT8_SMOOTH=0` turns it off.
+    /// Affects weights packed after the change.
+    public static var int8Smoothing: Bool {
+        get { PackedWeightSlot.smoothing }
+        set { PackedWeightSlot.smoothing = newValue }
+    }
+
+    /// The precision this layer runs in (`fp32` unless switched; see `Precision`).
+    public var precision: Precision { packedSlot.precision }
+
+    /// Switches this layer (and every copy of it) to `precision` from its next forward.
+    public func setPrecision(_ precision: Precision) { packedSlot.precision = precision }
+
+    /// The int8 or bf16 forward; false when bf16 has no kernel here (the caller then runs fp32).
+    private func forwardReduced(_ x: Tensor, into out: Tensor, activation: Activation, accumulate: Bool) -> Bool {
+        let fused = PackedGEMM.fuses(activation) ? activation : .identity
+        let b = bias.map { UnsafePointer($0.pointer) }
+        switch packedSlot.precision {
+        case .fp32: return false
+        case .bf16:
+            guard QuantizedGEMM.bf16Runs else { return false }
+            let w = packedSlot.bf16Weight(weight)
+            Profiler.measure(.gemm) {
+                QuantizedGEMM.bf16(m: x.rowCount, x: x.pointer, ldx: inFeatures, weight: w, bias: b,
+                                   accumulate: accumulate, activation: fused, c: out.pointer, ldc: outFeatures)
+            }
+        case .int8:
+            let w = packedSlot.int8Weight(weight, calibration: x.pointer, rows: x.rowCount, ldx: inFeatures)
+            Profiler.measure(.gemm) {
+                QuantizedGEMM.int8(m: x.rowCount, x: x.pointer, ldx: inFeatures, weight: w, bias: b,
+                                   accumulate: accumulate, activation: fused, c: out.pointer, ldc: outFeatures)
+            }
+        }
+        if activation != fused { Profiler.measure(.activation) { Ops.activate(out, activation) } }
+        return true
     }
 
     /// Allocating form: returns `act(x Wᵀ + b)` with shape (…, out).
@@ -87,7 +129,10 @@ public struct Linear: @unchecked Sendable {
         }
         // The parts' memory-mapped pages are never read again (only the stacked copy is).
         for p in parts where p.weight.isBorrowed { PackedWeightSlot.pageOut(p.weight) }
-        return Linear(weight: w, bias: b)
+        let stacked = Linear(weight: w, bias: b)
+        // Once packed, the stacked copy itself can go: it is rebuilt from memory-mapped parts if needed.
+        if parts.allSatisfy({ $0.weight.isBorrowed }) { stacked.packedSlot.stackedParts = parts.map(\.weight) }
+        return stacked
     }
 }
 

@@ -90,7 +90,14 @@ public enum PackedGEMM {
                                 Int32(q0), Int32(q1), bias, accumulate ? 1 : 0, c, Int32(ldc))
             }
         }
-        let n = weight.n, k = weight.k, panels = weight.panelCount
+        splitPanels(m: m, n: weight.n, k: weight.k, panels: weight.panelCount, run)
+        withExtendedLifetime(weight) {}
+    }
+
+    /// Runs `run(q0, q1)` over the output panels [0, panels) of an m x n x k product: split over
+    /// `BLAS.threadCount` threads when large (the size rule of BLAS's split mode; OpenBLAS is idle
+    /// meanwhile, so nothing is oversubscribed), else in one call. Shared with `QuantizedGEMM`.
+    static func splitPanels(m: Int, n: Int, k: Int, panels: Int, _ run: (Int, Int) -> Void) {
         if Profiler.isEnabled { Profiler.gemmFlops += 2 * Double(m) * Double(n) * Double(k) }
         let parts = min(BLAS.threadCount, panels)
         if parts > 1, m * n * k >= 1 << 20, n >= 64 * parts {
@@ -103,7 +110,6 @@ public enum PackedGEMM {
         } else {
             run(0, panels)
         }
-        withExtendedLifetime(weight) {}
     }
 
     /// Whether `gemm` can apply `activation` itself (else run `Ops.activate` afterwards).
