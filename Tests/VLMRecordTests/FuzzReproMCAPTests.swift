@@ -44,3 +44,45 @@ import TestSupport
         try reader.verify()
     }
 }
+
+/// `bag info` sums sizes from the file: impossible ones are named, not summed (a trap with overflow
+/// checks on, a wrapped figure under -Ounchecked).
+@Suite struct FuzzReproBagInfoTests {
+    @Test func aChunkStoringMoreThanTheFileIsFlaggedNotSummed() throws {
+        let info = try BagInfo(path: FuzzReproMCAPTests.sizeOverflow)
+        #expect(info.chunkCount == 2)
+        // Only the sound first chunk is summed.
+        #expect(info.compressedBytes == 562)
+        #expect(info.uncompressedBytes == 2077)
+        #expect(info.problems.contains { $0.contains("chunk at byte 858 claims 18446744073709551615 stored bytes in a 601-byte record") }, "\(info.problems)")
+        // The scan stops at the unreadable chunk; the messages before it are still counted.
+        #expect(info.messageCount == 10)
+        #expect(info.problems.contains { $0.hasPrefix("messages counted up to: malformed record at byte 911") }, "\(info.problems)")
+        #expect(info.render().contains("damaged:     chunk at byte 858 claims"))
+    }
+
+    @Test func indexOffsetsBeyondTheirChunkDoNotBecomeSizes() throws {
+        // Its summary is sound, but one message index offset is 2^64 - 16776485.
+        let info = try BagInfo(path: FuzzReproMCAPTests.oomChunk)
+        #expect(info.messageCount == 40)
+        #expect(info.topics.allSatisfy { $0.bytes < 8 << 10 }, "\(info.topics.map(\.bytes))")
+        #expect(info.problems == ["chunk at byte 858: 1 message index offset(s) beyond its 2201 uncompressed bytes (sizes taken as 0)"])
+    }
+
+    @Test func chunkSizesAreCheckedAgainstTheFileAndLimits() throws {
+        let reader = try MCAPReader(path: Fixtures.url("mcap/python_writer.mcap").path)
+        reader.limits = .defaults
+        func index(start: UInt64, length: UInt64, compression: String = "zstd", stored: UInt64, expanded: UInt64) -> MCAPChunkIndex {
+            MCAPChunkIndex(messageStartTime: 0, messageEndTime: 0, chunkStartOffset: start, chunkLength: length,
+                           messageIndexOffsets: [:], messageIndexLength: 0, compression: compression,
+                           compressedSize: stored, uncompressedSize: expanded)
+        }
+        #expect(reader.chunkIndexes.allSatisfy { reader.chunkSizeProblem($0) == nil })
+        // start + length wraps past 2^64: not "within the file".
+        #expect(reader.chunkSizeProblem(index(start: .max - 8, length: 100, stored: 10, expanded: 10))?.contains("runs past the end") == true)
+        #expect(reader.chunkSizeProblem(index(start: 53, length: 100, stored: 101, expanded: 101))?.contains("stored bytes in a 100-byte record") == true)
+        #expect(reader.chunkSizeProblem(index(start: 53, length: 100, compression: "", stored: 80, expanded: 81))?.contains("limit 80") == true)
+        #expect(reader.chunkSizeProblem(index(start: 53, length: 100, stored: 80, expanded: (64 << 20) + 1))?.contains("limit 67108864") == true)
+        #expect(reader.chunkSizeProblem(index(start: 53, length: 100, stored: 80, expanded: 64 << 20)) == nil)
+    }
+}
