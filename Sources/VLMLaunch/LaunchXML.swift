@@ -38,6 +38,16 @@ public enum LaunchXMLParser {
     /// parse with an error (a deep tree would overflow the stack in every recursive walk).
     public static func parse(data: Data, file: String, limits: LaunchLimits = .current) throws -> LaunchElement {
         let bytes = [UInt8](data)
+        // FoundationXML traps (SIGILL) turning invalid UTF-8 in a comment into a String: refuse such
+        // bytes here, for every file (included ones too), before the parser sees them.
+        if let bad = firstInvalidUTF8(bytes) {
+            let before = bytes[..<bad]
+            let lineStart = before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+            let location = SourceLocation(file: file, line: 1 + before.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) },
+                                          column: bad - lineStart + 1)
+            throw LaunchError("not UTF-8: byte 0x\(String(bytes[bad], radix: 16, uppercase: true)) at byte offset \(bad) "
+                              + "(launch files must be UTF-8)", at: location, showsColumn: true)
+        }
         let parser = XMLParser(data: data)
         let builder = TreeBuilder(file: file, bytes: bytes, limits: limits)
         parser.delegate = builder
@@ -57,6 +67,20 @@ public enum LaunchXMLParser {
                               showsColumn: true)
         }
         return root
+    }
+
+    /// The offset of the first byte that does not begin a valid UTF-8 sequence; nil when all are valid.
+    static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar): offset += scalar.count
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
     }
 
     /// libxml2's error codes (what FoundationXML reports) in words.

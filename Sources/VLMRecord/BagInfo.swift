@@ -38,6 +38,9 @@ public struct BagInfo: Sendable {
     /// "summary" or "scan" (no usable summary: e.g. the recorder was killed).
     public var source: String
     public var damage: String?
+    /// Sizes from the file that cannot be true (a chunk beyond the file, an index offset beyond its
+    /// chunk), one line each; they are left out of the byte figures, which are then lower bounds.
+    public var problems: [String] = []
 
     public var duration: Double { endTime > startTime ? Double(endTime - startTime) / 1e9 : 0 }
 
@@ -54,8 +57,18 @@ public struct BagInfo: Sendable {
         for c in reader.chunkIndexes {
             chunkCount += 1
             chunksByCompression[c.compression.isEmpty ? "none" : c.compression, default: 0] += 1
-            compressedBytes += c.compressedSize
-            uncompressedBytes += c.uncompressedSize
+            if let problem = reader.chunkSizeProblem(c) {
+                problems.append(problem + "; its sizes are not counted")
+                continue
+            }
+            // Checked, not trapping or wrapping (-Ounchecked): each size is bounded, their sum need not be.
+            let (stored, o1) = compressedBytes.addingReportingOverflow(c.compressedSize)
+            let (expanded, o2) = uncompressedBytes.addingReportingOverflow(c.uncompressedSize)
+            if o1 || o2 {
+                problems.append("chunk sizes add up to more than 2^64 bytes at the chunk at byte \(c.chunkStartOffset); not counted")
+                continue
+            }
+            (compressedBytes, uncompressedBytes) = (stored, expanded)
         }
         var byChannel: [UInt16: Topic] = [:]
         func topic(_ id: UInt16) -> Topic {
@@ -71,23 +84,29 @@ public struct BagInfo: Sendable {
         let indexed = reader.usedSummary && !reader.chunkIndexes.isEmpty
             && reader.chunkIndexes.allSatisfy { !$0.messageIndexOffsets.isEmpty }
         if indexed {
-            try reader.forEachIndexedMessage { channelID, logTime, size in
+            problems += try reader.forEachIndexedMessage { channelID, logTime, size in
                 var t = byChannel[channelID] ?? topic(channelID)
                 t.count += 1
-                t.bytes += UInt64(size)
+                t.bytes = t.bytes.saturatingAdd(UInt64(size))
                 t.firstLogTime = min(t.firstLogTime, logTime)
                 t.lastLogTime = max(t.lastLogTime, logTime)
                 byChannel[channelID] = t
             }
         } else {
             let it = try reader.messages()
-            while let m = try it.nextMessage() {
-                var t = byChannel[m.channel.id] ?? topic(m.channel.id)
-                t.count += 1
-                t.bytes += UInt64(m.data.count)
-                t.firstLogTime = min(t.firstLogTime, m.logTime)
-                t.lastLogTime = max(t.lastLogTime, m.logTime)
-                byChannel[m.channel.id] = t
+            // A chunk that cannot be read ends the count there: what precedes it is still shown.
+            do {
+                while let m = try it.nextMessage() {
+                    var t = byChannel[m.channel.id] ?? topic(m.channel.id)
+                    t.count += 1
+                    t.bytes = t.bytes.saturatingAdd(UInt64(m.data.count))
+                    t.firstLogTime = min(t.firstLogTime, m.logTime)
+                    t.lastLogTime = max(t.lastLogTime, m.logTime)
+                    byChannel[m.channel.id] = t
+                }
+            } catch let error as MCAPError {
+                let text = error.description
+                problems.append("messages counted up to: " + (text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text))
             }
         }
         for id in reader.channels.keys where byChannel[id] == nil { byChannel[id] = topic(id) }
@@ -111,6 +130,8 @@ public struct BagInfo: Sendable {
             ? "   (\(compression); \(Self.formatBytes(compressedBytes)) stored, \(Self.formatBytes(uncompressedBytes)) uncompressed)" : ""))
         lines.append("index:       \(source == "summary" ? "summary section" : "none usable: read by linear scan")")
         if let damage { lines.append("damage:      \(damage)") }
+        for problem in problems.prefix(5) { lines.append("damaged:     \(problem)") }
+        if problems.count > 5 { lines.append("damaged:     … and \(problems.count - 5) more") }
         lines.append("topics:")
         let width = max(topics.map(\.topic.count).max() ?? 0, 5)
         let typeWidth = max(topics.map(\.type.count).max() ?? 0, 4)
@@ -142,6 +163,14 @@ public struct BagInfo: Sendable {
     }
 }
 
+extension UInt64 {
+    /// `self + n`, at most `.max`: the same under -O and -Ounchecked (no trap, no wrap).
+    func saturatingAdd(_ n: UInt64) -> UInt64 {
+        let (sum, overflow) = addingReportingOverflow(n)
+        return overflow ? .max : sum
+    }
+}
+
 extension String {
     func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
 }
@@ -149,8 +178,10 @@ extension String {
 extension MCAPReader {
     /// Walks the Message Index records after every chunk: (channel, log time, record size) per
     /// message, without decompressing any chunk. A message's size is the distance to the next
-    /// indexed record in its chunk, less the 31-byte Message record header.
-    func forEachIndexedMessage(_ body: (UInt16, UInt64, Int) -> Void) throws {
+    /// indexed record in its chunk, less the 31-byte Message record header. Returns what does not
+    /// add up, one line each: offsets past their chunk's end count their messages with size 0.
+    func forEachIndexedMessage(_ body: (UInt16, UInt64, Int) -> Void) throws -> [String] {
+        var problems: [String] = []
         for c in chunkIndexes {
             let start = c.chunkStartOffset + c.chunkLength
             let block = try input.read(at: start, count: Int(clamping: c.messageIndexLength), what: "message index")
@@ -168,10 +199,19 @@ extension MCAPReader {
                 }
             }
             entries.sort { $0.offset < $1.offset }
+            // The chunk's end bounds every size; a chunk whose own sizes are impossible (reported
+            // by chunkSizeProblem) has no usable end.
+            let end = chunkSizeProblem(c) == nil ? c.uncompressedSize : 0
+            let beyond = entries.filter { $0.offset >= end }.count
+            if beyond > 0 && end > 0 {
+                problems.append("chunk at byte \(c.chunkStartOffset): \(beyond) message index offset(s) beyond its \(end) uncompressed bytes (sizes taken as 0)")
+            }
             for (i, e) in entries.enumerated() {
-                let next = i + 1 < entries.count ? entries[i + 1].offset : c.uncompressedSize
-                body(e.channel, e.logTime, max(Int(clamping: next) - Int(clamping: e.offset) - 31, 0))
+                let next = min(i + 1 < entries.count ? entries[i + 1].offset : end, end)
+                let size = next > e.offset ? next - e.offset : 0
+                body(e.channel, e.logTime, Int(clamping: size > 31 ? size - 31 : 0))
             }
         }
+        return problems
     }
 }

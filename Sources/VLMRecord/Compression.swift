@@ -61,6 +61,15 @@ final class ZstdDecompressor {
 
     deinit { ZSTD_freeDCtx(context) }
 
+    /// What `source` says it expands to, read from its frame header without decompressing: nil
+    /// unless it is exactly one frame that records its content size (multi-frame input is legal).
+    static func declaredSize(_ source: UnsafeRawBufferPointer) -> UInt64? {
+        guard let base = source.baseAddress, ZSTD_findFrameCompressedSize(base, source.count) == source.count else { return nil }
+        let size = ZSTD_getFrameContentSize(base, source.count)
+        // ZSTD_CONTENTSIZE_UNKNOWN (max) and ZSTD_CONTENTSIZE_ERROR (max - 1).
+        return size >= UInt64.max - 1 ? nil : size
+    }
+
     /// Decompresses into `out` (whose capacity is the expected size); returns the bytes produced.
     func decompress(_ source: UnsafeRawBufferPointer, into out: ByteBuffer) throws -> Int {
         try zstdCheck(ZSTD_decompressDCtx(context, out.pointer, out.capacity, source.baseAddress, source.count))

@@ -268,6 +268,13 @@ public final class MCAPReader {
                 throw d.fail("chunk claims \(uncompressedSize) uncompressed bytes from \(records.count) stored (limit \(ceiling); "
                              + "raise VLM_MCAP_MAX_CHUNK_BYTES / VLM_MCAP_MAX_RATIO if the file is trusted)")
             }
+            // The zstd frame header states what it expands to: a header claiming more is refused
+            // before its buffer is allocated (the limits above still allow 64 MiB from a few bytes).
+            if compressionName == MCAPCompression.zstd.rawValue, let framed = ZstdDecompressor.declaredSize(records),
+               framed != uncompressedSize {
+                throw MCAPError.malformed(path: path, offset: item.offset,
+                                          what: "chunk header says \(uncompressedSize) uncompressed bytes, its zstd frame holds \(framed)")
+            }
             let buffer: ByteBuffer
             let bytes: UnsafeRawBufferPointer
             switch MCAPCompression(rawValue: compressionName) {

@@ -37,3 +37,23 @@ public struct MCAPReadLimits: Sendable, Equatable {
         return min(maxChunkBytes, max(ratioFloorBytes, overflow ? .max : relative))
     }
 }
+
+extension MCAPReader {
+    /// Why a chunk index's sizes cannot be true (nil when they can): it lies past the end of the
+    /// file, stores more than its record holds, or expands beyond the limits. Sizes from the file
+    /// are checked like this before anything sums or allocates by them.
+    func chunkSizeProblem(_ c: MCAPChunkIndex) -> String? {
+        let (end, overflow) = c.chunkStartOffset.addingReportingOverflow(c.chunkLength)
+        if overflow || end > fileSize {
+            return "chunk at byte \(c.chunkStartOffset) of \(c.chunkLength) bytes runs past the end of the file (\(fileSize) bytes)"
+        }
+        if c.compressedSize > c.chunkLength {
+            return "chunk at byte \(c.chunkStartOffset) claims \(c.compressedSize) stored bytes in a \(c.chunkLength)-byte record"
+        }
+        let ceiling = c.compression.isEmpty ? c.compressedSize : limits.chunkCeiling(compressedBytes: c.compressedSize)
+        if c.uncompressedSize > ceiling {
+            return "chunk at byte \(c.chunkStartOffset) claims \(c.uncompressedSize) uncompressed bytes from \(c.compressedSize) stored (limit \(ceiling))"
+        }
+        return nil
+    }
+}
