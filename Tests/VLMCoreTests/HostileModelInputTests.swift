@@ -58,6 +58,20 @@ struct HostileModelInputTests {
         #expect(throws: CheckpointError.self) { _ = try PyTorchBinFile(path: path) }
     }
 
+    /// Fuzzing (FuzzSafetensors, first seed): int64s() of an F16 tensor holding inf/NaN trapped
+    /// converting them; now an error naming the element.
+    @Test func nonFiniteFloatsAreNotIntegers() throws {
+        let file = try SafetensorsFile(path: Fixtures.url("checkpoints/st-f16/model.safetensors").path)
+        let special = try #require(try file.storedTensor(named: "special"))
+        do {
+            _ = try special.int64s()
+            Issue.record("inf/NaN converted to Int64")
+        } catch let error as CheckpointError {
+            #expect(error.kind == .malformed && error.message.contains("not an integer"), "\(error)")
+        }
+        #expect(try #require(try file.storedTensor(named: "embed.weight")).int64s().count == 24)
+    }
+
     // MARK: Finding 4: config.json and processor configs
 
     /// Writes `folder`'s config.json with `edit` applied to its JSON object.
