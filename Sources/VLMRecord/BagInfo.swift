@@ -51,8 +51,10 @@ public struct BagInfo: Sendable {
         for c in reader.chunkIndexes {
             chunkCount += 1
             chunksByCompression[c.compression.isEmpty ? "none" : c.compression, default: 0] += 1
-            compressedBytes += c.compressedSize
-            uncompressedBytes += c.uncompressedSize
+            // Sizes come from the file; wrapping (as the -Ounchecked build did silently) rather
+            // than trapping now that VLMRecord is built with checks. Found by Fuzz/ (mcap).
+            compressedBytes &+= c.compressedSize
+            uncompressedBytes &+= c.uncompressedSize
         }
         var byChannel: [UInt16: Topic] = [:]
         func topic(_ id: UInt16) -> Topic {
