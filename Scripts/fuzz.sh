@@ -44,5 +44,5 @@ work="$FUZZ/.work/$target"
 mkdir -p "$work/corpus"
 # -rss_limit_mb: any input that makes a harness take 2 GB is an amplification finding.
 # -detect_leaks=0: Foundation's file reading keeps buffers LeakSanitizer reports at exit (noise).
-exec "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 -print_final_stats=1 \
+ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" exec "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 -print_final_stats=1 \
     -artifact_prefix="$work/" "$@" "$work/corpus" "$FUZZ/Corpus/$target"
