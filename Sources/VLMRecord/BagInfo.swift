@@ -69,7 +69,7 @@ public struct BagInfo: Sendable {
             try reader.forEachIndexedMessage { channelID, logTime, size in
                 var t = byChannel[channelID] ?? topic(channelID)
                 t.count += 1
-                t.bytes += UInt64(size)
+                t.bytes &+= UInt64(size)  // sizes from the file: wrap as before, never trap
                 t.firstLogTime = min(t.firstLogTime, logTime)
                 t.lastLogTime = max(t.lastLogTime, logTime)
                 byChannel[channelID] = t
@@ -145,7 +145,8 @@ extension MCAPReader {
     /// indexed record in its chunk, less the 31-byte Message record header.
     func forEachIndexedMessage(_ body: (UInt16, UInt64, Int) -> Void) throws {
         for c in chunkIndexes {
-            let start = c.chunkStartOffset + c.chunkLength
+            // Offsets from the file: an overflowing sum is just a read outside it (an error).
+            let start = c.chunkStartOffset &+ c.chunkLength
             let block = try input.read(at: start, count: Int(clamping: c.messageIndexLength), what: "message index")
             var d = ByteDecoder(block.bytes, base: start, path: path)
             var entries: [(offset: UInt64, channel: UInt16, logTime: UInt64)] = []
@@ -163,7 +164,7 @@ extension MCAPReader {
             entries.sort { $0.offset < $1.offset }
             for (i, e) in entries.enumerated() {
                 let next = i + 1 < entries.count ? entries[i + 1].offset : c.uncompressedSize
-                body(e.channel, e.logTime, max(Int(clamping: next) - Int(clamping: e.offset) - 31, 0))
+                body(e.channel, e.logTime, next > e.offset ? max(Int(clamping: next - e.offset) - 31, 0) : 0)
             }
         }
     }

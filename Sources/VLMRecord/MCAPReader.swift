@@ -222,6 +222,8 @@ public final class MCAPReader {
     /// Reads one item and returns its messages sorted by log time (stable), with their buffer.
     func load(_ item: DataItem) throws -> LoadedItem {
         let record = try input.read(at: item.offset, count: Int(clamping: item.length), what: item.kind == .chunk ? "chunk" : "message")
+        // A record shorter than its 9-byte opcode + length header (found by Fuzz/ mcap).
+        guard record.bytes.count >= 9 else { throw MCAPError.truncated(path: path, offset: item.offset, what: "record") }
         let content = UnsafeRawBufferPointer(rebasing: record.bytes[9...])
         switch item.kind {
         case .message:
