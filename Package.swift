@@ -3,7 +3,10 @@
 import PackageDescription
 
 /// Optimise the numeric code even in debug builds: the parity tests run whole (tiny) models.
-let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"])]
+/// Plain -O, not -Ounchecked: these targets parse checkpoints, configs and recordings from
+/// others, and a missing check must trap rather than corrupt memory. Hot loops whose inputs are
+/// validated opt out locally (unsafe buffer pointers, &+), see docs/security.md.
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
 let package = Package(
     name: "vlmnode",
@@ -15,6 +18,9 @@ let package = Package(
         .library(name: "VLMNode", targets: ["VLMNode"]),
         .library(name: "VLMMessages", targets: ["VLMMessages"]),
         .library(name: "VLMPlugins", targets: ["VLMPlugins"]),
+        // For the fuzz harnesses (Fuzz/Package.swift).
+        .library(name: "VLMLaunch", targets: ["VLMLaunch"]),
+        .library(name: "VLMRecord", targets: ["VLMRecord"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -183,7 +183,8 @@ extension MCAPReader {
     func forEachIndexedMessage(_ body: (UInt16, UInt64, Int) -> Void) throws -> [String] {
         var problems: [String] = []
         for c in chunkIndexes {
-            let start = c.chunkStartOffset + c.chunkLength
+            // Offsets from the file: an overflowing sum is just a read outside it (an error).
+            let start = c.chunkStartOffset &+ c.chunkLength
             let block = try input.read(at: start, count: Int(clamping: c.messageIndexLength), what: "message index")
             var d = ByteDecoder(block.bytes, base: start, path: path)
             var entries: [(offset: UInt64, channel: UInt16, logTime: UInt64)] = []

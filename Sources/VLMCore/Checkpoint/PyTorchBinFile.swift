@@ -67,6 +67,12 @@ public final class PyTorchBinFile: TensorStore, Sendable {
             guard Self.fits(t) else {
                 throw bad("tensor '\(key)' (offset \(t.offset), size \(t.shape), stride \(t.strides)) reaches outside its storage of \(s.elementCount) elements")
             }
+            // A strided view may repeat storage elements (stride 0), so its own size is not bounded
+            // by the storage: bound what it would take to materialise by the file, before anything
+            // is allocated or iterated.
+            guard let bytes = checkedByteCount(t.shape, s.dtype.size), bytes <= file.bytes.count else {
+                throw bad("tensor '\(key)' has size \(t.shape) (\(s.dtype.rawValue)), more bytes than the whole \(file.bytes.count)-byte file")
+            }
             tensors[key] = t
         }
         self.archive = zip
@@ -99,8 +105,11 @@ public final class PyTorchBinFile: TensorStore, Sendable {
         return StoredTensor(dtype: t.storage.dtype, shape: t.shape, bytes: copy.view, owner: copy)
     }
 
-    /// The highest element reached lies inside the storage (overflow-checked).
+    /// The highest element reached lies inside the storage (overflow-checked; sizes and strides
+    /// are non-negative, which the unpickler guarantees).
     static func fits(_ t: PickleTensor) -> Bool {
+        guard t.shape.count == t.strides.count, !t.shape.contains(where: { $0 < 0 }), !t.strides.contains(where: { $0 < 0 }),
+              t.offset >= 0 else { return false }
         if t.shape.contains(0) { return t.offset <= t.storage.elementCount }
         var last = t.offset
         for (dim, stride) in zip(t.shape, t.strides) {
@@ -116,7 +125,9 @@ public final class PyTorchBinFile: TensorStore, Sendable {
         var expected = 1
         for (dim, stride) in zip(t.shape, t.strides).reversed() {
             if dim != 1 && stride != expected { return false }
-            expected *= dim
+            let (product, overflow) = expected.multipliedReportingOverflow(by: dim)
+            if overflow { return false }
+            expected = product
         }
         return true
     }

@@ -18,10 +18,20 @@ extension StoredTensor {
         if let base = out.baseAddress { convert(into: base) }
     }
 
-    /// Every element as Int64 (integer and bool tensors, e.g. position ids); floats are truncated.
+    /// Every element as Int64 (integer and bool tensors, e.g. position ids); floats are truncated,
+    /// and a NaN, infinite or out-of-range float is an error (converting it would trap).
     public func int64s() throws -> [Int64] {
         try checkByteCount()
         let raw = bytes
+        if dtype == .f32 || dtype == .f16 || dtype == .bf16 || dtype == .f64 {
+            return try (0 ..< elementCount).map { i -> Int64 in
+                let f = Self.float(raw, dtype, i)
+                guard f.isFinite, f > -0x1p63, f < 0x1p63 else {
+                    throw CheckpointError(.malformed, "stored \(dtype.rawValue) tensor \(shape) holds \(f) at element \(i), not an integer")
+                }
+                return Int64(f)
+            }
+        }
         return (0 ..< elementCount).map { i -> Int64 in
             switch dtype {
             case .i64: return Int64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))
@@ -29,7 +39,7 @@ extension StoredTensor {
             case .i16: return Int64(Int16(littleEndian: raw.loadUnaligned(fromByteOffset: i * 2, as: Int16.self)))
             case .i8: return Int64(Int8(bitPattern: raw[i]))
             case .u8, .bool: return Int64(raw[i])
-            case .f32, .f16, .bf16, .f64: return Int64(Self.float(raw, dtype, i))
+            case .f32, .f16, .bf16, .f64: preconditionFailure("float dtypes are converted above")
             }
         }
     }

@@ -39,7 +39,7 @@ struct ZipArchive: Sendable {
             let locator = eocd - 20
             guard locator >= 0, bytes.le32(locator) == 0x0706_4B50 else { throw bad("zip64 locator missing") }
             let record64 = bytes.le64(locator + 8)
-            guard record64 <= UInt64(bytes.count - 56), bytes.le32(Int(record64)) == 0x0606_4B50 else {
+            guard bytes.count >= 56, record64 <= UInt64(bytes.count - 56), bytes.le32(Int(record64)) == 0x0606_4B50 else {
                 throw bad("zip64 end-of-central-directory record missing or outside the file")
             }
             let r = Int(record64)

@@ -124,7 +124,9 @@ public struct ImageProcessor: Sendable {
                 for c in 0..<3 {
                     let lut = t.baseAddress! + c * 256
                     let dst = out.baseAddress! + c * n
-                    for i in 0..<n { dst[i] = lut[Int(px[3 * i + c])] }
+                    // Wrapping index (&*, &+): 3·i + c < 3·n, the pixel buffer's size; a per-pixel
+                    // overflow check kept this loop from vectorising.
+                    for i in 0..<n { dst[i] = lut[Int(px[3 &* i &+ c])] }
                 }
             }
         }

@@ -133,13 +133,20 @@ public struct ImageProcessorConfig: Sendable, Equatable {
         }
         func triple(_ key: String) throws -> [Double]? {
             guard let v = o[key], !(v is NSNull) else { return nil }
-            if let n = v as? NSNumber { return [n.doubleValue, n.doubleValue, n.doubleValue] }
+            if let n = v as? NSNumber, n.doubleValue.isFinite { return [n.doubleValue, n.doubleValue, n.doubleValue] }
             guard let list = v as? [NSNumber], list.count == 3 else { throw fail("\"\(key)\" must be a number or 3 numbers") }
+            guard list.allSatisfy({ $0.doubleValue.isFinite }) else { throw fail("\"\(key)\" = \(list) must be finite numbers") }
             return list.map(\.doubleValue)
         }
         func positive(_ v: Any?, _ key: String) throws -> Int {
-            guard let n = v as? NSNumber, n.intValue > 0, Double(n.intValue) == n.doubleValue else {
-                throw fail("\"\(key)\" must be a positive integer")
+            // The magnitude is checked as a Double first: intValue of 1e300 is not an integer.
+            guard let n = v as? NSNumber, abs(n.doubleValue) < 0x1p53, n.intValue > 0, Double(n.intValue) == n.doubleValue else {
+                throw fail("\"\(key)\" = \(v ?? "null") must be a positive integer")
+            }
+            // A side sizes the resized image buffers: bounded like a model's image_size.
+            let limit = ModelLimits.current.imageSize
+            guard n.intValue <= limit else {
+                throw fail("\"\(key)\" = \(n.intValue) exceeds the limit of \(limit) pixels (raise it with VLMNODE_MODEL_LIMITS=image_size=N)")
             }
             return n.intValue
         }
@@ -150,7 +157,7 @@ public struct ImageProcessorConfig: Sendable, Equatable {
         if let v = try bool("do_normalize") { c.doNormalize = v }
         if let v = try bool("do_convert_rgb") { c.doConvertRGB = v }
         if let v = o["rescale_factor"], !(v is NSNull) {
-            guard let n = v as? NSNumber else { throw fail("\"rescale_factor\" is not a number") }
+            guard let n = v as? NSNumber, n.doubleValue.isFinite else { throw fail("\"rescale_factor\" = \(v) is not a finite number") }
             c.rescaleFactor = n.doubleValue
         }
         if let v = try triple("image_mean") { c.imageMean = v }

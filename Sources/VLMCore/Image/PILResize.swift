@@ -174,24 +174,27 @@ public enum PILResize {
             coeffs.weights.withUnsafeBufferPointer { kk in
                 coeffs.bounds.withUnsafeBufferPointer { bounds in
                     out.withUnsafeMutableBufferPointer { dst in
+                        // Index arithmetic wraps (&+, &*): VLMCore is built with overflow checks, and
+                        // a check per tap kept these loops ~50 % slower. Every index is bounded by the
+                        // coefficients, which `coefficients` built inside the image's own size.
                         for (r, y) in rows.enumerated() {
-                            let srcRow = y * inWidth * 3
-                            let dstRow = r * outWidth * 3
+                            let srcRow = y &* inWidth &* 3
+                            let dstRow = r &* outWidth &* 3
                             for xx in 0..<outWidth {
-                                let xmin = bounds[2 * xx], taps = bounds[2 * xx + 1]
-                                let k = xx * coeffs.ksize
+                                let xmin = bounds[2 &* xx], taps = bounds[2 &* xx &+ 1]
+                                let k = xx &* coeffs.ksize
                                 var s0 = half, s1 = half, s2 = half
-                                var p = srcRow + xmin * 3
+                                var p = srcRow &+ xmin &* 3
                                 for x in 0..<taps {
-                                    let w = kk[k + x]
+                                    let w = kk[k &+ x]
                                     s0 &+= Int32(src[p]) &* w
-                                    s1 &+= Int32(src[p + 1]) &* w
-                                    s2 &+= Int32(src[p + 2]) &* w
-                                    p += 3
+                                    s1 &+= Int32(src[p &+ 1]) &* w
+                                    s2 &+= Int32(src[p &+ 2]) &* w
+                                    p &+= 3
                                 }
-                                dst[dstRow + 3 * xx] = clip8(s0)
-                                dst[dstRow + 3 * xx + 1] = clip8(s1)
-                                dst[dstRow + 3 * xx + 2] = clip8(s2)
+                                dst[dstRow &+ 3 &* xx] = clip8(s0)
+                                dst[dstRow &+ 3 &* xx &+ 1] = clip8(s1)
+                                dst[dstRow &+ 3 &* xx &+ 2] = clip8(s2)
                             }
                         }
                     }
@@ -211,17 +214,18 @@ public enum PILResize {
             coeffs.weights.withUnsafeBufferPointer { kk in
                 out.withUnsafeMutableBufferPointer { dst in
                     acc.withUnsafeMutableBufferPointer { acc in
+                        // Wrapping index arithmetic, as in horizontalPass (bounded by the coefficients).
                         for yy in 0..<outHeight {
-                            let ymin = coeffs.bounds[2 * yy] - rowOffset, taps = coeffs.bounds[2 * yy + 1]
+                            let ymin = coeffs.bounds[2 &* yy] &- rowOffset, taps = coeffs.bounds[2 &* yy &+ 1]
                             for i in 0..<rowLength { acc[i] = half }
                             // Row-at-a-time accumulation: the same integer sums as Pillow, vectorisable.
                             for y in 0..<taps {
-                                let w = kk[yy * coeffs.ksize + y]
-                                let row = (ymin + y) * rowLength
-                                for i in 0..<rowLength { acc[i] &+= Int32(src[row + i]) &* w }
+                                let w = kk[yy &* coeffs.ksize &+ y]
+                                let row = (ymin &+ y) &* rowLength
+                                for i in 0..<rowLength { acc[i] &+= Int32(src[row &+ i]) &* w }
                             }
-                            let base = yy * rowLength
-                            for i in 0..<rowLength { dst[base + i] = clip8(acc[i]) }
+                            let base = yy &* rowLength
+                            for i in 0..<rowLength { dst[base &+ i] = clip8(acc[i]) }
                         }
                     }
                 }

@@ -34,6 +34,7 @@ public final class VisionTransformer: @unchecked Sendable {
         let h = try embeddings.forward(pixels, workspace: workspace)
         preNorm.forward(h, into: h)
         encoder.forward(h, mask: .none, workspace: workspace, layerCount: layerCount, hiddenState: hiddenState)
+        try h.requireFinite("vision tower output")
         return h
     }
 
@@ -44,6 +45,7 @@ public final class VisionTransformer: @unchecked Sendable {
         preNorm.forward(h, into: h)
         let cls = encoder.forward(h, mask: .none, rows: (0 ..< h.shape[0]).map { ($0, 0) }, workspace: workspace)
         postNorm.forward(cls, into: cls)
+        try cls.requireFinite("vision tower output")
         return cls
     }
 }
@@ -105,6 +107,7 @@ public final class TextTransformer: @unchecked Sendable {
         let m = try mask(attentionMask, batch: ids.count, length: length)
         let out = encoder.forward(h, mask: m, rows: positions.enumerated().map { ($0.offset, $0.element) }, workspace: workspace)
         finalNorm.forward(out, into: out)
+        try out.requireFinite("text tower output")
         return out
     }
 
@@ -115,6 +118,7 @@ public final class TextTransformer: @unchecked Sendable {
         let m = try mask(attentionMask, batch: ids.count, length: h.shape[1])
         encoder.forward(h, mask: m, workspace: workspace)
         finalNorm.forward(h, into: h)
+        try h.requireFinite("text tower output")
         return h
     }
 }

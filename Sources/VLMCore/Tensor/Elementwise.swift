@@ -46,7 +46,7 @@ public enum Ops {
         let n = x.lastDim, rows = x.rowCount, base = x.pointer, b = bias.pointer
         func apply(_ range: Range<Int>) {
             for r in range {
-                let row = base + r * n
+                let row = base + r &* n  // r < rows: row r's offset lies inside x
                 switch act {
                 case .quickGELU: simdZip(row, b, row, n) { Activation.quickGELU.apply($0 + $1) }
                 case .gelu: simdZip(row, b, row, n) { Activation.gelu.apply($0 + $1) }

@@ -66,20 +66,24 @@ func simdErf(_ x: F16x) -> F16x {
     return p / q
 }
 
+// The loop helpers below count with wrapping arithmetic (&+): VLMCore is built with overflow
+// checks on (-O), and a check per 16 floats measurably slowed the activation kernels (~7 %).
+// `i` only runs from 0 up to `n`, a tensor's element count, so it cannot overflow.
+
 /// Applies `f` to `n` floats at `x` in place, 16 at a time (the tail is padded with zeros).
 @inline(__always)
 func simdTransform(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ f: (F16x) -> F16x) {
     var i = 0
-    while i + 16 <= n {
+    while i &+ 16 <= n {
         let v = UnsafeRawPointer(x + i).loadUnaligned(as: F16x.self)
         UnsafeMutableRawPointer(x + i).storeBytes(of: f(v), as: F16x.self)
-        i += 16
+        i &+= 16
     }
     if i < n {
         var v = F16x()
-        for j in 0 ..< n - i { v[j] = x[i + j] }
+        for j in 0 ..< n &- i { v[j] = x[i &+ j] }
         let r = f(v)
-        for j in 0 ..< n - i { x[i + j] = r[j] }
+        for j in 0 ..< n &- i { x[i &+ j] = r[j] }
     }
 }
 
@@ -88,17 +92,17 @@ func simdTransform(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ f: (F16x) -> F1
 func simdZip(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
              _ f: (F16x, F16x) -> F16x) {
     var i = 0
-    while i + 16 <= n {
+    while i &+ 16 <= n {
         let va = UnsafeRawPointer(a + i).loadUnaligned(as: F16x.self)
         let vb = UnsafeRawPointer(b + i).loadUnaligned(as: F16x.self)
         UnsafeMutableRawPointer(out + i).storeBytes(of: f(va, vb), as: F16x.self)
-        i += 16
+        i &+= 16
     }
     if i < n {
         var va = F16x(), vb = F16x()
-        for j in 0 ..< n - i { va[j] = a[i + j]; vb[j] = b[i + j] }
+        for j in 0 ..< n &- i { va[j] = a[i &+ j]; vb[j] = b[i &+ j] }
         let r = f(va, vb)
-        for j in 0 ..< n - i { out[i + j] = r[j] }
+        for j in 0 ..< n &- i { out[i &+ j] = r[j] }
     }
 }
 
@@ -107,9 +111,9 @@ func simdZip(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: Unsafe
 func simdSum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     var acc = F16x()
     var i = 0
-    while i + 16 <= n { acc += UnsafeRawPointer(x + i).loadUnaligned(as: F16x.self); i += 16 }
+    while i &+ 16 <= n { acc += UnsafeRawPointer(x + i).loadUnaligned(as: F16x.self); i &+= 16 }
     var s = acc.sum()
-    while i < n { s += x[i]; i += 1 }
+    while i < n { s += x[i]; i &+= 1 }
     return s
 }
 
@@ -117,8 +121,8 @@ func simdSum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
 func simdMax(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     var acc = F16x(repeating: -.infinity)
     var i = 0
-    while i + 16 <= n { acc = vmax(acc, UnsafeRawPointer(x + i).loadUnaligned(as: F16x.self)); i += 16 }
+    while i &+ 16 <= n { acc = vmax(acc, UnsafeRawPointer(x + i).loadUnaligned(as: F16x.self)); i &+= 16 }
     var m = acc.max()
-    while i < n { m = Swift.max(m, x[i]); i += 1 }
+    while i < n { m = Swift.max(m, x[i]); i &+= 1 }
     return m
 }

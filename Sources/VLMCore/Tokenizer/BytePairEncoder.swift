@@ -57,9 +57,15 @@ final class BytePairEncoder: @unchecked Sendable {
         self.merges = table
     }
 
+    /// Words longer than this (in bytes) are merged with a heap (O(n log n)) and never cached:
+    /// the rank scan below is quadratic, and a cache of hostile 100k-byte words would hold
+    /// gigabytes (tokenizers caches only words under 256 characters, for the same reason).
+    static let longWord = 256
+
     /// Appends the ids of one pre-token (its UTF-8 bytes) to `out`.
     func encode(word: [UInt8], into out: inout [Int32]) {
         guard !word.isEmpty else { return }
+        if word.count > Self.longWord { out.append(contentsOf: mergeWithHeap(word)); return }
         lock.lock()
         let hit = cache[word]
         lock.unlock()
@@ -72,7 +78,42 @@ final class BytePairEncoder: @unchecked Sendable {
         out.append(contentsOf: ids)
     }
 
-    private func merge(_ word: [UInt8]) -> [Int32] {
+    /// The same merges as `merge` (lowest rank first, leftmost on ties) in O(n log n): symbols
+    /// form a linked list, candidate pairs wait in a min-heap keyed (rank, position), and a
+    /// popped pair is applied only if the two symbols there still form it (tokenizers' merge_all).
+    func mergeWithHeap(_ word: [UInt8]) -> [Int32] {
+        let n = word.count
+        var ids = word.map { byteIds[Int($0)] }
+        ids[n - 1] = byteEndIds[Int(word[n - 1])]
+        var next = Array(1 ... n), prev = Array(-1 ..< n - 1)
+        next[n - 1] = -1
+        var alive = [Bool](repeating: true, count: n)
+        var heap = MinHeap()
+        func rank(_ p: Int) -> UInt64? {
+            let q = next[p]
+            guard q >= 0, let m = merges[UInt64(UInt32(bitPattern: ids[p])) << 32 | UInt64(UInt32(bitPattern: ids[q]))] else { return nil }
+            return m
+        }
+        func push(_ p: Int) { if let m = rank(p) { heap.push((m >> 32) << 32 | UInt64(p)) } }
+        for p in 0 ..< n - 1 { push(p) }
+        while let top = heap.pop() {
+            let p = Int(top & 0xFFFF_FFFF)
+            guard alive[p], let m = rank(p), m >> 32 == top >> 32 else { continue }
+            let q = next[p]
+            ids[p] = Int32(bitPattern: UInt32(truncatingIfNeeded: m))
+            alive[q] = false
+            next[p] = next[q]
+            if next[q] >= 0 { prev[next[q]] = p }
+            if prev[p] >= 0 { push(prev[p]) }
+            push(p)
+        }
+        var out: [Int32] = []
+        var p = 0
+        while p >= 0 { out.append(ids[p]); p = next[p] }
+        return out
+    }
+
+    func merge(_ word: [UInt8]) -> [Int32] {
         var symbols = word.map { byteIds[Int($0)] }
         symbols[symbols.count - 1] = byteEndIds[Int(word[word.count - 1])]
         var count = symbols.count
@@ -96,5 +137,39 @@ final class BytePairEncoder: @unchecked Sendable {
             }
         }
         return Array(symbols[0..<count])
+    }
+}
+
+/// A binary min-heap of UInt64 keys (rank << 32 | position) for `mergeWithHeap`.
+private struct MinHeap {
+    private var items: [UInt64] = []
+
+    mutating func push(_ key: UInt64) {
+        items.append(key)
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            if items[parent] <= items[i] { break }
+            items.swapAt(parent, i)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> UInt64? {
+        guard let first = items.first else { return nil }
+        let last = items.removeLast()
+        if items.isEmpty { return first }
+        items[0] = last
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var smallest = i
+            if l < items.count && items[l] < items[smallest] { smallest = l }
+            if r < items.count && items[r] < items[smallest] { smallest = r }
+            if smallest == i { break }
+            items.swapAt(i, smallest)
+            i = smallest
+        }
+        return first
     }
 }

@@ -30,7 +30,7 @@ public final class CLIPTokenizer: Sendable {
     public let unkTokenId: Int32
     /// `model_max_length` from tokenizer_config.json (77 for CLIP, 16 for OWL-ViT), nil when unset.
     public let modelMaxLength: Int?
-    private let bpe: BytePairEncoder
+    let bpe: BytePairEncoder
     private let rawAdded: [AddedToken]
     private let normalizedAdded: [AddedToken]
 
@@ -87,29 +87,36 @@ public final class CLIPTokenizer: Sendable {
         normalizedAdded = spec.added.filter { $0.normalized }
     }
 
-    /// Ids of `text` without bos/eos.
-    public func tokenize(_ text: String) -> [Int32] {
+    /// Ids of `text` without bos/eos. With `limit`, the first `limit` of them: tokenizing stops
+    /// once they are known (each pre-token yields at least one id and later pre-tokens never
+    /// change earlier ids), so the work a long text costs is bounded by the limit, not its length.
+    public func tokenize(_ text: String, limit: Int? = nil) -> [Int32] {
         var ids: [Int32] = []
+        let cap = limit.map { max(0, $0) } ?? Int.max
+        func emit(_ id: Int32) { if ids.count < cap { ids.append(id) } }
         let raw = text.unicodeScalars.map(\.value)
-        AddedTokenMatcher.split(raw, rawAdded, emitToken: { ids.append($0) }) { start, end in
+        AddedTokenMatcher.split(raw, rawAdded, emitToken: emit) { start, end in
+            guard ids.count < cap else { return }
             let normalized = CLIPTextSplitter.normalize(raw[start..<end])
-            AddedTokenMatcher.split(normalized, normalizedAdded, emitToken: { ids.append($0) }) { s, e in
+            AddedTokenMatcher.split(normalized, normalizedAdded, emitToken: emit) { s, e in
+                guard ids.count < cap else { return }
                 let part = Array(normalized[s..<e])
                 var bytes: [UInt8] = []
                 CLIPTextSplitter.split(part) { ps, pe in
+                    guard ids.count < cap else { return }
                     bytes.removeAll(keepingCapacity: true)
                     for c in part[ps..<pe] { Self.appendUTF8(c, to: &bytes) }
                     bpe.encode(word: bytes, into: &ids)
                 }
             }
         }
+        if ids.count > cap { ids.removeLast(ids.count - cap) }
         return ids
     }
 
     /// `<|startoftext|> ids <|endoftext|>`, the ids cut to `maxLength - 2` when `maxLength` is given.
     public func encode(_ text: String, maxLength: Int? = nil) -> [Int32] {
-        var ids = tokenize(text)
-        if let maxLength, ids.count > max(0, maxLength - 2) { ids.removeLast(ids.count - max(0, maxLength - 2)) }
+        let ids = tokenize(text, limit: maxLength.map { max(0, $0 - 2) })
         return [bosTokenId] + ids + [eosTokenId]
     }
 

@@ -37,8 +37,11 @@ struct TokenizerConfig {
                 throw TokenizerError.badFile(configURL.path, "expected a JSON object")
             }
             values = dict
-            if let max = dict["model_max_length"] as? NSNumber, max.doubleValue < 1e9 {
-                config.modelMaxLength = max.intValue  // transformers' "unlimited" is ~1e30
+            // transformers' "unlimited" is ~1e30; anything past the positions limit is treated
+            // the same (it sizes padded rows, and no text tower has that many positions).
+            if let max = dict["model_max_length"] as? NSNumber, max.doubleValue >= 1,
+               max.doubleValue <= Double(ModelLimits.current.positions) {
+                config.modelMaxLength = max.intValue
             }
             if let decoder = dict["added_tokens_decoder"] as? [String: [String: Any]] {
                 hasDecoder = true

@@ -46,7 +46,7 @@ public final class CLIPModel: @unchecked Sendable {
                                             imageSize: v.imageSize, patchSize: v.patchSize)
         visualProjection = try Linear(w.scoped("visual_projection"), in: v.hiddenSize, out: configuration.projectionDim, bias: false)
         textProjection = try Linear(w.scoped("text_projection"), in: t.hiddenSize, out: configuration.projectionDim, bias: false)
-        logitScale = try w("logit_scale", shape: []).item
+        logitScale = try requireFinite(try w("logit_scale", shape: []).item, key: "logit_scale")
     }
 
     /// Checkpoint tensors this port never reads (none: CLIPModel reads every tensor); loading does not warn about them.

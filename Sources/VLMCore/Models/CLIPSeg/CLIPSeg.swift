@@ -107,6 +107,7 @@ public final class CLIPSegModel: @unchecked Sendable {
         }
         let acts = try activations(pixels)
         let logits = decoder.forward(activations: acts, conditioning: conditioning, grid: grid)
+        try logits.requireFinite("CLIPSeg mask logits")
         return CLIPSegOutput(logits: logits, conditionalEmbeddings: conditioning)
     }
 

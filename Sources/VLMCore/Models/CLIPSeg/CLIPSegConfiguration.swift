@@ -98,7 +98,7 @@ public struct CLIPSegConfiguration: Codable, Sendable, Equatable {
         guard config.modelType == "clipseg" else {
             throw InputError("\(file.path) describes a '\(config.modelType)' model, not CLIPSeg (model_type \"clipseg\")")
         }
-        try config.validate()
+        try config.validate(file: file.path)
         return config
     }
 }

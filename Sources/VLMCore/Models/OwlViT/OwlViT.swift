@@ -200,6 +200,10 @@ public final class OwlViTForObjectDetection: @unchecked Sendable {
                 for i in 0 ..< patches * 4 { p[i] = 1 / (1 + Foundation.exp(-(p[i] + boxBias.pointer[i]))) }
             }
         }
+        // The heads' own weights are not behind the tower's check.
+        for (t, what) in [(classEmbeds, "OWL-ViT class head output"), (shiftScale, "OWL-ViT logit shift/scale"), (boxes, "OWL-ViT box head output")] {
+            try t.requireFinite(what)
+        }
         return OwlViTImageFeatures(features: features, classEmbeds: classEmbeds, shiftScale: shiftScale,
                                    boxes: boxes, grid: (g, g))
     }

@@ -73,8 +73,11 @@ public struct OwlViTConfiguration: Codable, Sendable, Equatable {
             let found = [architecture, modelType.map { "model_type \"\($0)\"" }].compactMap { $0 }.joined(separator: ", ")
             throw InputError("\(file.path) describes \(found.isEmpty ? "no known architecture" : found), not OWL-ViT (OwlViTForObjectDetection, model_type \"owlvit\")")
         }
-        do { return try JSONDecoder().decode(OwlViTConfiguration.self, from: data) } catch {
+        let config: OwlViTConfiguration
+        do { config = try JSONDecoder().decode(OwlViTConfiguration.self, from: data) } catch {
             throw InputError("\(file.path) is not a valid OWL-ViT config: \(error)")
         }
+        try config.validate(file: file.path)
+        return config
     }
 }

@@ -70,7 +70,7 @@ public final class XCLIPModel: @unchecked Sendable {
         promptsVisualNorm = try LayerNorm(w.scoped("prompts_visual_layernorm"), dim: v.hiddenSize, eps: v.layerNormEps)
         promptsVisualProjection = try w("prompts_visual_projection", shape: [v.hiddenSize, p])
         promptGenerator = try XCLIPPromptGenerator(w.scoped("prompts_generator"), configuration: configuration)
-        logitScale = try w("logit_scale", shape: []).item
+        logitScale = try requireFinite(try w("logit_scale", shape: []).item, key: "logit_scale")
     }
 
     /// Checkpoint tensors this port never reads (none: XCLIPModel reads every tensor); loading does not warn about them.
@@ -100,6 +100,7 @@ public final class XCLIPModel: @unchecked Sendable {
         let pooled = visionModel.pooled(h)
         let cls = visualProjection(pooled).reshaped([b, t, configuration.projectionDim])
         let video = try mit.forward(cls, workspace: workspace)
+        try video.requireFinite("X-CLIP video embedding")
         return XCLIPVideoFeatures(framePooled: pooled, videoEmbeds: video, promptVisual: promptVisual(h, videos: b, frames: t))
     }
 
