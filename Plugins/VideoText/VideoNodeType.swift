@@ -22,6 +22,7 @@ public enum VideoNodeType: NodePlugin {
             ParamSpec("threshold", .number, default: .double(0.6), doc: "event threshold (probability; the logit with one prompt)"),
             ParamSpec("hysteresis", .number, default: .double(0.1), doc: "an event ends below threshold - hysteresis"),
             ParamSpec("sample_stride", .number, doc: "seconds between frames kept for the window (default window / (2 x frames))"),
+            NodePrecision.param,
         ])
 
     /// Longest window or stride accepted: a day (seconds become nanoseconds in Int64).

@@ -16,6 +16,7 @@ public enum GroundNodeType: NodePlugin {
             ParamSpec("detector", .model, default: .string("google/owlvit-base-patch32"), doc: "OWL-ViT: hub name or folder"),
             ParamSpec("segmenter", .model, default: .string("CIDAS/clipseg-rd64-refined"), doc: "CLIPSeg: hub name or folder"),
             ParamSpec("threshold", .number, default: .double(0.1), doc: "minimum detection score for a candidate"),
+            NodePrecision.param,
         ])
 
     public static func make(wiring: NodeWiring, log: NodeLog) throws -> any NodeProcessor {
