@@ -88,7 +88,10 @@ import VLMBus
         #expect(check.status == 0 && check.stdout.hasSuffix("OK\n"), "\(check.stdout)\n\(check.stderr)\n\(logs)")
         print(check.stdout)
         var version2 = false
-        while let m = results.receive(timeout: 5) {
+        // Bounded: the detector publishes all the time, so without a deadline a page that never sent
+        // the query would keep this loop (and the test run) going forever.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, let m = results.receive(timeout: 5) {
             if m.header.fields["queries_version"]?.intValue == 2 && m.header.fields["queries"]?.arrayValue == [.string("a photo of a cat")] {
                 version2 = true
                 break

@@ -153,31 +153,45 @@ async def run(view_port, shot_path, new_query):
             # Freeze drawing on the current results, then look at what the browser shows.
             await cdp.js("vlmView.results = JSON.parse(JSON.stringify(vlmView.results)); 0")
             await asyncio.sleep(0.5)
-            drawn = json.loads(await cdp.js("JSON.stringify(vlmView.drawn)"))
-            box_item = next((d for d in drawn if inside(d)), None)
-            if not box_item:
-                fail(f"no box inside the frame among {drawn}")
-            rect = await cdp.js("(()=>{const c=document.getElementById('view'),r=c.getBoundingClientRect();return [r.x,r.y,r.width/c.width,r.height/c.height]})()")
-            shot = base64.b64decode((await cdp.call("Page.captureScreenshot", format="png"))["data"])
-            open(shot_path, "wb").write(shot)
-            w, h, ch, rows = decode_png(shot)
-            def px(x, y):
-                X = min(max(int(round(rect[0] + x * rect[2])), 0), w - 1)
-                Y = min(max(int(round(rect[1] + y * rect[3])), 0), h - 1)
-                return tuple(rows[Y][X * ch:X * ch + 3])
-            want = colour(box_item["label"])
-            x0, y0, x1, y1 = box_item["box"]
-            # The left and right edges, away from the label bar at the top.
-            ys = [y0 + (y1 - y0) * k / 10 for k in range(3, 10)]
-            samples = [px(x, y) for x in (x0, x1) for y in ys]
-            close = sum(1 for p in samples if sum(abs(a - b) for a, b in zip(p, want)) <= 60)
-            if close < len(samples) * 0.6:
-                fail(f"box {box_item} edge pixels {samples[:6]} are not the label colour {want} ({close}/{len(samples)})")
-            # The frame itself is visible: many distinct colours inside the canvas.
-            cw, chh = await cdp.js("[document.getElementById('view').width, document.getElementById('view').height]")
-            distinct = {px(cw * i / 17, chh * j / 13) for i in range(1, 17) for j in range(1, 13)}
-            if len(distinct) < 6:
-                fail(f"the frame is not visible in the screenshot ({len(distinct)} distinct colours)")
+            # Results keep arriving while the page is read: the boxes read and the screenshot can
+            # come from different redraws, so a few attempts are allowed (each one reads, then shoots).
+            problem = None
+            for _attempt in range(8):
+                drawn = json.loads(await cdp.js("JSON.stringify(vlmView.drawn)"))
+                box_item = next((d for d in drawn if inside(d)), None)
+                if not box_item:
+                    problem = f"no box inside the frame among {drawn}"
+                    await asyncio.sleep(0.3)
+                    continue
+                rect = await cdp.js("(()=>{const c=document.getElementById('view'),r=c.getBoundingClientRect();return [r.x,r.y,r.width/c.width,r.height/c.height]})()")
+                shot = base64.b64decode((await cdp.call("Page.captureScreenshot", format="png"))["data"])
+                open(shot_path, "wb").write(shot)
+                w, h, ch, rows = decode_png(shot)
+                def px(x, y):
+                    X = min(max(int(round(rect[0] + x * rect[2])), 0), w - 1)
+                    Y = min(max(int(round(rect[1] + y * rect[3])), 0), h - 1)
+                    return tuple(rows[Y][X * ch:X * ch + 3])
+                want = colour(box_item["label"])
+                x0, y0, x1, y1 = box_item["box"]
+                # The left and right edges, away from the label bar at the top.
+                ys = [y0 + (y1 - y0) * k / 10 for k in range(3, 10)]
+                samples = [px(x, y) for x in (x0, x1) for y in ys]
+                close = sum(1 for p in samples if sum(abs(a - b) for a, b in zip(p, want)) <= 60)
+                if close < len(samples) * 0.6:
+                    problem = f"box {box_item} edge pixels {samples[:6]} are not the label colour {want} ({close}/{len(samples)})"
+                    await asyncio.sleep(0.3)
+                    continue
+                # The frame itself is visible: many distinct colours inside the canvas.
+                cw, chh = await cdp.js("[document.getElementById('view').width, document.getElementById('view').height]")
+                distinct = {px(cw * i / 17, chh * j / 13) for i in range(1, 17) for j in range(1, 13)}
+                if len(distinct) < 6:
+                    problem = f"the frame is not visible in the screenshot ({len(distinct)} distinct colours)"
+                    await asyncio.sleep(0.3)
+                    continue
+                problem = None
+                break
+            if problem:
+                fail(problem)
             print(f"screenshot: box of '{box_item['label']}' at {[round(v, 1) for v in box_item['box']]} drawn in {want} "
                   f"({close}/{len(samples)} edge pixels), frame visible ({len(distinct)} colours)", flush=True)
 
