@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VLMNode
 import VLMCore
 
 /// `vlmnode bench clip`: CLIP ViT-B/32 at its real sizes with random weights, 1 image 224 px +
@@ -22,7 +23,7 @@ struct BenchClipCommand: ParsableCommand {
         let config = CLIPConfiguration()
         var t = Bench.now()
         let model = try CLIPModel(config, weights: .random(seed: 1))
-        PrecisionCLI.apply(precision, to: [model])
+        NodePrecision.apply(precision, to: [model])
         print("build (random weights): \(Bench.ms(Bench.now() - t))")
 
         var rng = SystemRandomNumberGenerator()

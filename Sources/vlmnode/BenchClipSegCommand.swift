@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VLMNode
 import VLMCore
 
 /// `vlmnode bench clipseg`: CLIPSeg at real sizes with random weights, 352 px and 2 prompts of 16
@@ -28,7 +29,7 @@ struct BenchClipSegCommand: ParsableCommand {
         print("load average before: \(Bench.loadAverage()); CPU \(CPUFeatures.summary)")
         var t = Bench.now()
         let model = try CLIPSegModel(config, weights: .random(seed: 1))
-        PrecisionCLI.apply(precision, to: [model])
+        NodePrecision.apply(precision, to: [model])
         print("build (random weights): \(Bench.ms(Bench.now() - t))")
 
         var rng = SystemRandomNumberGenerator()

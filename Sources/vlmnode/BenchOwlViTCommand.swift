@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VLMNode
 import VLMCore
 
 /// `vlmnode bench owlvit`: OWL-ViT B/32 at its real sizes (768 px, 24x24 patches) with random
@@ -25,7 +26,7 @@ struct BenchOwlViTCommand: ParsableCommand {
         let config = OwlViTConfiguration()
         var t = Bench.now()
         let model = try OwlViTForObjectDetection(config, weights: .random(seed: 1))
-        PrecisionCLI.apply(precision, to: [model])
+        NodePrecision.apply(precision, to: [model])
         print("build (random weights): \(Bench.ms(Bench.now() - t)); peak RSS so far \(Self.peakRSSMiB()) MiB")
 
         var rng = SystemRandomNumberGenerator()

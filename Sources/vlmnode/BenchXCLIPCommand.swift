@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VLMNode
 import VLMCore
 
 /// `vlmnode bench xclip`: X-CLIP B/32 at its real sizes with random weights, 8 frames of 224 px,
@@ -23,7 +24,7 @@ struct BenchXCLIPCommand: ParsableCommand {
         let config = XCLIPConfiguration()
         var t = Bench.now()
         let model = try XCLIPModel(config, weights: .random(seed: 1))
-        PrecisionCLI.apply(precision, to: [model])
+        NodePrecision.apply(precision, to: [model])
         print("build (random weights): \(Bench.ms(Bench.now() - t))")
 
         var rng = SystemRandomNumberGenerator()

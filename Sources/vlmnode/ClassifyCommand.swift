@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VLMNode
 import VLMCore
 import VLMMedia
 
@@ -41,7 +42,7 @@ struct ClassifyCommand: ParsableCommand {
         let folder = try ModelStore().resolve(model).folder
         try ModelArchitecture.read(folder: folder).require(["clip"], for: "classify", folder: folder)
         let clip = try CLIPModel(folder: folder)
-        PrecisionCLI.apply(precision, to: [clip])
+        NodePrecision.apply(precision, to: [clip])
         let tokenizer = try CLIPTokenizer(folder: folder)
         let processor = try ImageProcessor(folder: folder)
 

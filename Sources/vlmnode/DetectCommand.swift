@@ -1,6 +1,7 @@
 import ArgumentParser
 import Detection
 import Foundation
+import VLMNode
 import VLMCore
 import VLMMedia
 import VLMPlugins
@@ -80,7 +81,7 @@ struct DetectCommand: ParsableCommand {
         // Read the image before loading a model: a wrong path fails at once.
         let image = try isImage ? loadImage() : nil
         let detector = try loadDetector(model: model, queries: queries)
-        PrecisionCLI.apply(precision, to: [detector.model])
+        NodePrecision.apply(precision, to: [detector.model])
         if let image { try detectImage(image, detector) } else { try detectStream(detector) }
     }
 

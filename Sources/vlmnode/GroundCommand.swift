@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VLMNode
 import Grounding
 import VLMCore
 
@@ -69,7 +70,7 @@ struct GroundCommand: ParsableCommand {
         do {
             let phraseDetector = try OwlViTPhraseDetector(folder: detectorFolder)
             let phraseSegmenter = try CLIPSegPhraseSegmenter(folder: segmenterFolder)
-            PrecisionCLI.apply(precision, to: [phraseDetector.detector.model, phraseSegmenter.segmenter.model])
+            NodePrecision.apply(precision, to: [phraseDetector.detector.model, phraseSegmenter.segmenter.model])
             pipeline = GroundingPipeline(detector: phraseDetector, segmenter: phraseSegmenter,
                                          options: GroundingOptions(threshold: threshold))
         } catch {

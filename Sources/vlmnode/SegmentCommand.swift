@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VLMNode
 import VLMCore
 
 /// `vlmnode segment IMAGE PROMPT...`: CLIPSeg masks for text prompts.
@@ -36,7 +37,7 @@ struct SegmentCommand: ParsableCommand {
         let result: Segmentation
         do {
             let segmenter = try CLIPSegSegmenter(folder: folder)
-            PrecisionCLI.apply(precision, to: [segmenter.model])
+            NodePrecision.apply(precision, to: [segmenter.model])
             result = try segmenter.segment(picture, prompts: prompts)
         } catch {
             throw CLIError("segment with \(folder.path): \(error)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VLMNode
 import VLMCore
 import VideoText
 import VLMPlugins
@@ -56,7 +57,7 @@ struct VideoCommand: ParsableCommand {
         do {
             scorer = try VideoTextScorer(folder: folder)
             try scorer.setPrompts(prompts)
-            PrecisionCLI.apply(precision, to: [scorer.model])
+            NodePrecision.apply(precision, to: [scorer.model])
         } catch { throw CLIError("model '\(model)' (\(folder.path)): \(error)") }
 
         // The bar goes to stderr, so it never mixes with --json on stdout.

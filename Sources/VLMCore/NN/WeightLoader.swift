@@ -105,6 +105,13 @@ public final class WeightLoader {
         return unread
     }
 
+    /// `warnUnread` for a model whose port knowingly skips `unused` checkpoint keys (beside the
+    /// `knownExtra` buffers every loader drops).
+    @discardableResult
+    public func warnUnread(model: String, unused: Set<String>) -> [String] {
+        warnUnread(model: model, expected: { WeightLoader.knownExtra($0) || unused.contains($0) })
+    }
+
     /// Keys every CLIP-family loader drops: the `position_ids` buffers older checkpoints stored.
     public static func knownExtra(_ key: String) -> Bool { key.hasSuffix("position_ids") }
 

@@ -56,7 +56,7 @@ public final class CLIPModel: @unchecked Sendable {
     public convenience init(folder: URL, store: TensorStore) throws {
         let weights = WeightLoader(store: store)
         try self.init(CLIPConfiguration.load(folder), weights: weights)
-        weights.warnUnread(model: "CLIPModel", expected: { WeightLoader.knownExtra($0) || Self.unusedCheckpointKeys.contains($0) })
+        weights.warnUnread(model: "CLIPModel", unused: Self.unusedCheckpointKeys)
     }
 
     /// Projected, un-normalised image features (transformers' get_image_features): (B, projection_dim).

@@ -57,7 +57,7 @@ public final class CLIPSegModel: @unchecked Sendable {
     public convenience init(folder: URL, store: TensorStore) throws {
         let weights = WeightLoader(store: store)
         try self.init(CLIPSegConfiguration.load(folder), weights: weights)
-        weights.warnUnread(model: "CLIPSegForImageSegmentation", expected: { WeightLoader.knownExtra($0) || Self.unusedCheckpointKeys.contains($0) })
+        weights.warnUnread(model: "CLIPSegForImageSegmentation", unused: Self.unusedCheckpointKeys)
     }
 
     /// Loads a Hugging Face CLIPSeg folder (config.json + safetensors / pytorch_model.bin).

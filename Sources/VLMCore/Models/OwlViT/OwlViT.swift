@@ -109,7 +109,7 @@ public final class OwlViTForObjectDetection: @unchecked Sendable {
     public convenience init(folder: URL, store: TensorStore) throws {
         let weights = WeightLoader(store: store)
         try self.init(OwlViTConfiguration.load(folder), weights: weights)
-        weights.warnUnread(model: "OwlViTForObjectDetection", expected: { WeightLoader.knownExtra($0) || Self.unusedCheckpointKeys.contains($0) })
+        weights.warnUnread(model: "OwlViTForObjectDetection", unused: Self.unusedCheckpointKeys)
     }
 
     /// Loads a Hugging Face OWL-ViT folder: config.json first (a folder of another model fails
@@ -118,7 +118,7 @@ public final class OwlViTForObjectDetection: @unchecked Sendable {
         let configuration = try OwlViTConfiguration.load(folder)
         let weights = WeightLoader(store: try Checkpoint.open(folder: folder.path))
         try self.init(configuration, weights: weights)
-        weights.warnUnread(model: "OwlViTForObjectDetection", expected: { WeightLoader.knownExtra($0) || Self.unusedCheckpointKeys.contains($0) })
+        weights.warnUnread(model: "OwlViTForObjectDetection", unused: Self.unusedCheckpointKeys)
     }
 
     /// transformers' `compute_box_bias`: logit(centre) of each patch (clipped to [0, 1]) and

@@ -70,7 +70,7 @@ public final class ViltForQuestionAnswering: @unchecked Sendable {
     private convenience init(folder: URL, config: ViltConfiguration, store: TensorStore) throws {
         let weights = WeightLoader(store: store, sanitize: Self.sanitize)
         try self.init(config, weights: weights)
-        weights.warnUnread(model: "ViltForQuestionAnswering", expected: { WeightLoader.knownExtra($0) || Self.unusedCheckpointKeys.contains($0) })
+        weights.warnUnread(model: "ViltForQuestionAnswering", unused: Self.unusedCheckpointKeys)
     }
 
     /// Checkpoint key -> canonical key: `vilt.` dropped, each ViltLayer's modules named as the shared

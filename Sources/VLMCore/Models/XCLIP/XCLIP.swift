@@ -80,7 +80,7 @@ public final class XCLIPModel: @unchecked Sendable {
     public convenience init(folder: URL, store: TensorStore) throws {
         let weights = WeightLoader(store: store)
         try self.init(XCLIPConfiguration.load(folder), weights: weights)
-        weights.warnUnread(model: "XCLIPModel", expected: { WeightLoader.knownExtra($0) || Self.unusedCheckpointKeys.contains($0) })
+        weights.warnUnread(model: "XCLIPModel", unused: Self.unusedCheckpointKeys)
     }
 
     /// Loads a Hugging Face X-CLIP folder (model.safetensors, sharded, or pytorch_model.bin).
