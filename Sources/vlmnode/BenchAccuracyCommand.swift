@@ -35,7 +35,7 @@ struct BenchAccuracyCommand: ParsableCommand {
         BLAS.configure()
         print("vlmnode bench accuracy: \(BLAS.threadCount) threads; CPU \(CPUFeatures.summary); int8 kernel \(QuantizedGEMM.int8PathName), bf16 \(Precision.bf16.kernelDescription)")
         print("load average before: \(Bench.loadAverage())")
-        print("random weights everywhere (no trained checkpoint can be downloaded here); \"+text\" also runs the text tower reduced; \"no smooth\" turns SmoothQuant off")
+        print("random weights everywhere (no trained checkpoint can be downloaded here); text towers run bf16 in both reduced modes (\"fp32 text\" / \"int8 text\": other choices, for comparison); attention in bf16 where AVX512_BF16 exists; \"no smooth\" turns SmoothQuant off")
         for kind in kinds {
             for c in caseList { try measure(kind, c) }
         }
@@ -54,12 +54,12 @@ struct BenchAccuracyCommand: ParsableCommand {
             ort = json  // an earlier run of the script on these inputs
         }
         let (inputs, _, folder) = try PrecisionProbe.Inputs.read(folder: dir)
-        func outputs(_ p: Precision, text: Bool = false, smooth: Bool = true) throws -> [Tensor] {
+        func outputs(_ p: Precision, text: Precision? = nil, smooth: Bool = true) throws -> [Tensor] {
             let saved = Linear.int8Smoothing
             Linear.int8Smoothing = smooth
             defer { Linear.int8Smoothing = saved }
             let model = try PrecisionProbe.Model(kind: kind, folder: folder)
-            model.selectable.setPrecision(p, includeText: text)
+            model.selectable.setPrecision(p, text: text ?? p.textTower)
             return try model.run(inputs)
         }
         let reference = try outputs(.fp32)
@@ -71,7 +71,8 @@ struct BenchAccuracyCommand: ParsableCommand {
         row("vlmnode bf16", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.bf16)))
         row("vlmnode int8", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.int8)))
         row("vlmnode int8 no smooth", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.int8, smooth: false)))
-        row("vlmnode int8 +text", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.int8, text: true)))
+        row("vlmnode int8 fp32 text", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.int8, text: .fp32)))
+        row("vlmnode int8 int8 text", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.int8, text: .int8)))
         if let dev = ort["ort_int8"] as? [String: Double] {
             // The same metric order as vlmnode's rows.
             let names = PrecisionProbe.deviation(kind, reference: reference, reduced: reference).map(\.0)

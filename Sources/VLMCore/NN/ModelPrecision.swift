@@ -1,7 +1,9 @@
 /// Which layers each model runs in reduced precision (see `Precision`, docs/precision.md).
-/// Only the image towers' transformer Linears (q/k/v, out_proj, fc1, fc2) change: they carry
-/// nearly all of the image FLOPs. Text towers (run once per prompt and cached, and the published
-/// W8A8 CLIP results lose the most there), projections, detection/segmentation heads, layer norms,
+/// The image towers' transformer Linears (q/k/v, out_proj, fc1, fc2) run in the chosen precision:
+/// they carry nearly all of the image FLOPs; their attention products run in bf16 where
+/// AVX512_BF16 exists (`ReducedAttention`). Text towers' Linears run in bf16 in both reduced modes
+/// (`Precision.textTower`): published W8A8 CLIP results lose the most in the text tower, bf16 does
+/// not (measured: docs/precision.md). Projections, detection/segmentation heads, layer norms,
 /// softmax, the patch embedding and X-CLIP's per-video message/MIT/prompt layers stay fp32.
 
 extension SelfAttention {
@@ -44,29 +46,29 @@ extension XCLIPVisionTransformer {
 }
 
 extension CLIPModel: PrecisionSelectable {
-    public func setPrecision(_ p: Precision, includeText: Bool) {
+    public func setPrecision(_ p: Precision, text: Precision) {
         visionModel.setPrecision(p)
-        textModel.setPrecision(includeText ? p : .fp32)
+        textModel.setPrecision(text)
     }
 }
 
 extension OwlViTForObjectDetection: PrecisionSelectable {
-    public func setPrecision(_ p: Precision, includeText: Bool) {
+    public func setPrecision(_ p: Precision, text: Precision) {
         visionModel.setPrecision(p)
-        textModel.setPrecision(includeText ? p : .fp32)
+        textModel.setPrecision(text)
     }
 }
 
 extension XCLIPModel: PrecisionSelectable {
-    public func setPrecision(_ p: Precision, includeText: Bool) {
+    public func setPrecision(_ p: Precision, text: Precision) {
         visionModel.setPrecision(p)
-        textModel.setPrecision(includeText ? p : .fp32)
+        textModel.setPrecision(text)
     }
 }
 
 extension CLIPSegModel: PrecisionSelectable {
-    public func setPrecision(_ p: Precision, includeText: Bool) {
+    public func setPrecision(_ p: Precision, text: Precision) {
         visionModel.setPrecision(p)
-        textModel.setPrecision(includeText ? p : .fp32)
+        textModel.setPrecision(text)
     }
 }

@@ -23,6 +23,11 @@ public enum Precision: String, CaseIterable, Sendable {
         }
     }
 
+    /// What the text towers run in when the image tower runs in `self`: bf16 in both reduced modes
+    /// (int8 text towers moved CLIP's probabilities 4x more than int8 image towers did; bf16 moves
+    /// them little and halves their GEMM time), fp32 in fp32. Without AVX512_BF16, bf16 Linears run fp32.
+    public var textTower: Precision { self == .fp32 ? .fp32 : .bf16 }
+
     /// Parses a `--precision` / param value; the error names the accepted values.
     public static func parse(_ text: String) throws -> Precision {
         guard let p = Precision(rawValue: text.lowercased()) else {
@@ -33,14 +38,15 @@ public enum Precision: String, CaseIterable, Sendable {
 }
 
 /// Models whose image tower can run in reduced precision. Which parts change is each model's
-/// choice (documented in docs/precision.md): text towers, projections, heads, layer norms,
-/// softmax and the patch embedding stay fp32.
+/// choice (documented in docs/precision.md): projections, heads, layer norms, softmax and the
+/// patch embedding stay fp32; text towers run in `Precision.textTower`.
 public protocol PrecisionSelectable: AnyObject {
-    /// Switches the reduced-precision parts; takes effect from the next forward (weights are packed
-    /// for the new precision on first use). `includeText` also switches the text tower (measurement only).
-    func setPrecision(_ precision: Precision, includeText: Bool)
+    /// Switches the reduced-precision parts: the image tower to `precision`, the text tower to
+    /// `text`; takes effect from the next forward (weights are packed for the new precision on first
+    /// use). Other text precisions than `precision.textTower` are for measurements.
+    func setPrecision(_ precision: Precision, text: Precision)
 }
 
 public extension PrecisionSelectable {
-    func setPrecision(_ precision: Precision) { setPrecision(precision, includeText: false) }
+    func setPrecision(_ precision: Precision) { setPrecision(precision, text: precision.textTower) }
 }

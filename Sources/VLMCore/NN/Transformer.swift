@@ -47,8 +47,15 @@ public struct SelfAttention: @unchecked Sendable {
         let fused = ws.tensor("attn.qkv", [b, n, 3 * d])
         qkv.forward(x, into: fused)
         let ctx = ws.tensor("attn.ctx", [b, n, d])
-        Ops.attention(fusedQKV: fused, heads: heads, scale: scale, mask: mask, into: ctx,
-                      scores: ws.tensor("attn.scores", [n * n]))
+        if qkv.precision != .fp32, !mask.causal, mask.keyValid == nil, ReducedAttention.runs {
+            // Reduced modes: bf16 products, fp32 softmax (image towers; masked text attention stays fp32).
+            ReducedAttention.attention(q: StridedRows(fused, column: 0), k: StridedRows(fused, column: d),
+                                       v: StridedRows(fused, column: 2 * d), out: StridedRows(ctx), batch: b,
+                                       queryLength: n, keyLength: n, heads: heads, headDim: d / heads, scale: scale)
+        } else {
+            Ops.attention(fusedQKV: fused, heads: heads, scale: scale, mask: mask, into: ctx,
+                          scores: ws.tensor("attn.scores", [n * n]))
+        }
         out.forward(ctx, into: residual, accumulate: true)
     }
 }
