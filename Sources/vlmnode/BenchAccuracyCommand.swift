@@ -35,7 +35,7 @@ struct BenchAccuracyCommand: ParsableCommand {
         BLAS.configure()
         print("vlmnode bench accuracy: \(BLAS.threadCount) threads; CPU \(CPUFeatures.summary); int8 kernel \(QuantizedGEMM.int8PathName), bf16 \(Precision.bf16.kernelDescription)")
         print("load average before: \(Bench.loadAverage())")
-        print("random weights everywhere (no trained checkpoint can be downloaded here); text towers run bf16 in both reduced modes (\"fp32 text\" / \"int8 text\": other choices, for comparison); attention in bf16 where AVX512_BF16 exists; \"no smooth\" turns SmoothQuant off")
+        print("random weights everywhere (no trained checkpoint can be downloaded here); text towers run bf16 in reduced modes, attention bf16 where AVX512_BF16 exists; \"+text\" runs the text tower in int8, \"fp32 text\" keeps it fp32; \"no smooth\" turns SmoothQuant off")
         for kind in kinds {
             for c in caseList { try measure(kind, c) }
         }
@@ -54,12 +54,13 @@ struct BenchAccuracyCommand: ParsableCommand {
             ort = json  // an earlier run of the script on these inputs
         }
         let (inputs, _, folder) = try PrecisionProbe.Inputs.read(folder: dir)
-        func outputs(_ p: Precision, text: Precision? = nil, smooth: Bool = true) throws -> [Tensor] {
+        func outputs(_ p: Precision, text: Bool = false, fp32Text: Bool = false, smooth: Bool = true) throws -> [Tensor] {
             let saved = Linear.int8Smoothing
             Linear.int8Smoothing = smooth
             defer { Linear.int8Smoothing = saved }
             let model = try PrecisionProbe.Model(kind: kind, folder: folder)
-            model.selectable.setPrecision(p, text: text ?? p.textTower)
+            model.selectable.setPrecision(p, includeText: text)
+            if fp32Text { model.textTower?.setPrecision(.fp32) }
             return try model.run(inputs)
         }
         let reference = try outputs(.fp32)
@@ -71,14 +72,27 @@ struct BenchAccuracyCommand: ParsableCommand {
         row("vlmnode bf16", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.bf16)))
         row("vlmnode int8", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.int8)))
         row("vlmnode int8 no smooth", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.int8, smooth: false)))
-        row("vlmnode int8 fp32 text", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.int8, text: .fp32)))
-        row("vlmnode int8 int8 text", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.int8, text: .int8)))
+        row("vlmnode int8 +text", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.int8, text: true)))
+        row("vlmnode int8 fp32 text", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.int8, fp32Text: true)))
         if let dev = ort["ort_int8"] as? [String: Double] {
             // The same metric order as vlmnode's rows.
             let names = PrecisionProbe.deviation(kind, reference: reference, reduced: reference).map(\.0)
             row("ORT int8 (all MatMuls)", names.compactMap { n in dev[n].map { (n, $0) } })
         } else if let err = ort["ort_error"] as? String {
             print("  ORT int8: not measured (\(err))")
+        }
+    }
+}
+
+private extension PrecisionProbe.Model {
+    /// The text tower, to run it in another precision than the default for a comparison row.
+    var textTower: TextTransformer? {
+        switch self {
+        case let .clip(m): return m.textModel
+        case let .owlvit(m): return m.textModel
+        case let .xclip(m): return m.textModel
+        case let .clipseg(m): return m.textModel
+        default: return nil  // models without a separate text tower
         }
     }
 }

@@ -17,6 +17,10 @@
 void vlm_attn_bf16(int path, int m, int keys, int hd, const float *q, int ldq, const float *k, int ldk,
                    const float *v, int ldv, float scale, float *out, int ldo);
 
+/// vlm_bf16_convert with `vcvtne2ps2bf16` when `path` is VLM_QPATH_BF16 and the CPU has it (the
+/// same rounding to nearest even; the portable conversion is scalar). In vlm_bf16_rows.c.
+void vlm_bf16_convert_rows(int path, int m, int k, const float *x, int ldx, uint16_t *xb);
+
 /// Query rows per block of vlm_attn_bf16 for `keys` keys (its scores and probabilities stay in L2).
 int vlm_attn_block_rows(int keys);
 

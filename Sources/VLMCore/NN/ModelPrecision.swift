@@ -4,7 +4,8 @@
 /// AVX512_BF16 exists (`ReducedAttention`). Text towers' Linears run in bf16 in both reduced modes
 /// (`Precision.textTower`): published W8A8 CLIP results lose the most in the text tower, bf16 does
 /// not (measured: docs/precision.md). Projections, detection/segmentation heads, layer norms,
-/// softmax, the patch embedding and X-CLIP's per-video message/MIT/prompt layers stay fp32.
+/// softmax and the patch embedding stay fp32. X-CLIP's message layers follow the image tower, its
+/// MIT and prompt generator the text tower.
 
 extension SelfAttention {
     func setPrecision(_ p: Precision) {
@@ -41,33 +42,51 @@ extension TextTransformer {
 }
 
 extension XCLIPVisionTransformer {
-    /// The frame encoder's blocks; the 8-row message layers stay fp32.
-    public func setPrecision(_ p: Precision) { layers.forEach { $0.block.setPrecision(p) } }
+    /// The frame encoder's blocks and their message layers (8 rows: reading their fp32 weights
+    /// cost more than their arithmetic).
+    public func setPrecision(_ p: Precision) {
+        for layer in layers {
+            layer.block.setPrecision(p)
+            layer.messageFC.setPrecision(p)
+            layer.messageAttention.setPrecision(p)
+        }
+    }
 }
 
 extension CLIPModel: PrecisionSelectable {
-    public func setPrecision(_ p: Precision, text: Precision) {
+    public func setPrecision(_ p: Precision, includeText: Bool) {
+        let text = includeText ? p : p.textTower
         visionModel.setPrecision(p)
         textModel.setPrecision(text)
     }
 }
 
 extension OwlViTForObjectDetection: PrecisionSelectable {
-    public func setPrecision(_ p: Precision, text: Precision) {
+    public func setPrecision(_ p: Precision, includeText: Bool) {
+        let text = includeText ? p : p.textTower
         visionModel.setPrecision(p)
         textModel.setPrecision(text)
     }
 }
 
 extension XCLIPModel: PrecisionSelectable {
-    public func setPrecision(_ p: Precision, text: Precision) {
+    /// The multi-frame integration transformer and the prompt generator (8 and 2·50 rows) follow
+    /// the text tower's precision.
+    public func setPrecision(_ p: Precision, includeText: Bool) {
+        let text = includeText ? p : p.textTower
         visionModel.setPrecision(p)
         textModel.setPrecision(text)
+        mit.encoder.setPrecision(text)
+        for layer in promptGenerator.layers {
+            for linear in [layer.crossAttention.q, layer.crossAttention.k, layer.crossAttention.v, layer.crossAttention.proj,
+                           layer.fc1, layer.fc2] { linear.setPrecision(text) }
+        }
     }
 }
 
 extension CLIPSegModel: PrecisionSelectable {
-    public func setPrecision(_ p: Precision, text: Precision) {
+    public func setPrecision(_ p: Precision, includeText: Bool) {
+        let text = includeText ? p : p.textTower
         visionModel.setPrecision(p)
         textModel.setPrecision(text)
     }

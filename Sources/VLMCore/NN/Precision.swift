@@ -41,12 +41,12 @@ public enum Precision: String, CaseIterable, Sendable {
 /// choice (documented in docs/precision.md): projections, heads, layer norms, softmax and the
 /// patch embedding stay fp32; text towers run in `Precision.textTower`.
 public protocol PrecisionSelectable: AnyObject {
-    /// Switches the reduced-precision parts: the image tower to `precision`, the text tower to
-    /// `text`; takes effect from the next forward (weights are packed for the new precision on first
-    /// use). Other text precisions than `precision.textTower` are for measurements.
-    func setPrecision(_ precision: Precision, text: Precision)
+    /// Switches the reduced-precision parts; takes effect from the next forward (weights are packed
+    /// for the new precision on first use). The text tower runs in `precision.textTower`, or with
+    /// `includeText` in `precision` itself (measurement only).
+    func setPrecision(_ precision: Precision, includeText: Bool)
 }
 
 public extension PrecisionSelectable {
-    func setPrecision(_ precision: Precision) { setPrecision(precision, text: precision.textTower) }
+    func setPrecision(_ precision: Precision) { setPrecision(precision, includeText: false) }
 }

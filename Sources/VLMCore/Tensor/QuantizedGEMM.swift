@@ -137,7 +137,7 @@ public enum QuantizedGEMM {
         let path = vlm_bf16_path(), k = Int32(weight.k), n = Int32(weight.n)
         let rowElems = Int(vlm_bf16_row_elems(k))
         let xb = vlm_q_scratch(m * rowElems * 2 + 64)!.assumingMemoryBound(to: UInt16.self)
-        vlm_bf16_convert(Int32(m), k, x, Int32(ldx), xb)
+        vlm_bf16_convert_rows(path, Int32(m), k, x, Int32(ldx), xb)
         let act = Int32(activation == .quickGELU ? VLM_GEMM_QUICK_GELU : VLM_GEMM_IDENTITY)
         let packed = UnsafePointer(weight.packed.base.assumingMemoryBound(to: UInt16.self))
         PackedGEMM.splitPanels(m: m, n: weight.n, k: weight.k, panels: weight.panelCount) { q0, q1 in
