@@ -104,6 +104,8 @@ public struct SharedMemoryReaderStats: Sendable, Equatable {
     public var unavailable: UInt64 = 0
     /// Why the most recent unavailable segment could not be used.
     public var lastUnavailableReason: String?
+
+    public init() {}
 }
 
 /// Counters shared by a subscriber and the frames it handed out (which may be read on any thread).
