@@ -33,8 +33,10 @@ public final class Subscriber: @unchecked Sendable {
                       limits: limits)
     }
 
-    private init(endpoints: [String], bind: Bool, allowRemote: Bool, topics: [String], qos: QoS, context: ZMQContext,
-                 limits: BusLimits, security: BusSecurity = .none) throws {
+    /// `negotiation`: ask for `topics` through shared memory and inline, keep whichever the
+    /// publisher's first message allows (SharedMemory/ShmNegotiation.swift).
+    init(endpoints: [String], bind: Bool, allowRemote: Bool, topics: [String], qos: QoS, context: ZMQContext,
+         limits: BusLimits, security: BusSecurity = .none, negotiation: ShmNegotiation? = nil) throws {
         let socket = try ZMQSocket(context, type: ZMQ_XSUB)
         try security.configureClient(socket)
         try socket.set(ZMQ_LINGER, 0, name: "ZMQ_LINGER")
@@ -43,7 +45,7 @@ public final class Subscriber: @unchecked Sendable {
         let hwm: Int32 = { if case .queue(let n) = qos { return Int32(clamping: min(max(n, 16), 1000)) } else { return 4 } }()
         try socket.set(ZMQ_RCVHWM, hwm, name: "ZMQ_RCVHWM")
         try socket.set(ZMQ_RCVTIMEO, SubscriberCore.pollMs, name: "ZMQ_RCVTIMEO")
-        for topic in topics {
+        for topic in negotiation == nil ? topics : ShmNegotiation.subscriptions(topics) {
             // XSUB subscribes by sending \x01 + prefix; it replays subscriptions to new peers.
             var request: [UInt8] = [1]
             request.append(contentsOf: topic.utf8)
@@ -62,7 +64,7 @@ public final class Subscriber: @unchecked Sendable {
         self.qos = qos
         var coreLimits = limits
         coreLimits.maxTopics = max(limits.maxTopics, topics.count)
-        core = SubscriberCore(qos: qos, limits: coreLimits)
+        core = SubscriberCore(qos: qos, limits: coreLimits, negotiation: negotiation)
         core.start(socket: socket)
     }
 
@@ -101,10 +103,13 @@ final class SubscriberCore: @unchecked Sendable {
     let shm = ShmReader()
 
     private let limits: BusLimits
+    /// Shared memory or inline, decided per prefix by the first messages (receiving thread only).
+    private let negotiation: ShmNegotiation?
 
-    init(qos: QoS, limits: BusLimits = .current) {
+    init(qos: QoS, limits: BusLimits = .current, negotiation: ShmNegotiation? = nil) {
         pending = PendingMessages(qos: qos)
         self.limits = limits
+        self.negotiation = negotiation
     }
 
     func start(socket: ZMQSocket) {
@@ -133,6 +138,9 @@ final class SubscriberCore: @unchecked Sendable {
                 break
             }
             if let parts { accept(parts) }
+            negotiation?.flush { request in
+                _ = request.withUnsafeBytes { try? socket.send(bytes: $0, more: false, dontWait: true) }
+            }
             let now = BusClock.monotonicNs()
             if now - lastReport >= Self.reportIntervalNs {
                 lastReport = now
@@ -150,8 +158,16 @@ final class SubscriberCore: @unchecked Sendable {
     private func accept(_ parts: [ZMQMessage]) {
         let decoded: Result<BusMessage, EnvelopeError>
         do {
+            let envelope = try Envelope.decode(parts, limits: limits)
             // Shared-memory frames resolve to their slot; nil: dropped and counted there.
-            guard let message = try shm.resolve(try Envelope.decode(parts, limits: limits)) else { return }
+            let message = try shm.resolve(envelope)
+            if let negotiation {
+                let shared = message == nil || message?.topic.utf8.count != envelope.topic.utf8.count
+                let topic = message?.topic ?? String(envelope.topic.dropFirst(SharedMemoryTopic.marker.count))
+                guard negotiation.admit(topic: topic, seq: envelope.header.seq, shared: shared,
+                                        unavailable: message == nil && shm.lastWasUnavailable) else { return }
+            }
+            guard let message else { return }
             decoded = .success(message)
         } catch { decoded = .failure(error) }
         condition.lock()

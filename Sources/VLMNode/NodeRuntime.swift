@@ -16,6 +16,11 @@ public struct InputStats: Sendable, Equatable {
     public var malformed: UInt64 = 0
     /// Messages the runtime or the node refused (not the declared type, an invalid stamp, an error in `process`).
     public var skipped: UInt64 = 0
+    /// Frames that came through shared memory (read in place from the publisher's ring).
+    public var sharedMemory: UInt64 = 0
+    /// Shared-memory frames dropped because the publisher reused their slot before or while the
+    /// node read them (never processed to a result; part of `dropped`).
+    public var torn: UInt64 = 0
 
     public init() {}
 }
@@ -32,10 +37,14 @@ public final class NodeRuntime {
         public var maxRate: Double?
         /// Queue of each output publisher.
         public var outputQueue: Int
+        /// Frame inputs from a publisher on this host negotiate shared memory (NodeInputs.swift).
+        /// Default: on, unless the environment sets `VLMNODE_SHM=0`.
+        public var sharedMemory: Bool
 
-        public init(maxRate: Double? = nil, outputQueue: Int = 100) {
+        public init(maxRate: Double? = nil, outputQueue: Int = 100, sharedMemory: Bool = Options.sharedMemoryDefault) {
             self.maxRate = maxRate
             self.outputQueue = outputQueue
+            self.sharedMemory = sharedMemory
         }
     }
 
@@ -88,9 +97,7 @@ public final class NodeRuntime {
                 }
                 continue
             }
-            let subscriber = binding.bind
-                ? try Subscriber(bind: endpoint, topics: [binding.topic], qos: port.qos)
-                : try Subscriber(connect: [endpoint], topics: [binding.topic], qos: port.qos)
+            let subscriber = try Self.openInput(port, binding, endpoint: endpoint, sharedMemory: options.sharedMemory)
             inputs[port.role] = Input(port: port, binding: binding, subscriber: subscriber)
             if port.isControl { controlRoles.append(port.role) } else { dataRoles.append(port.role) }
         }
@@ -117,6 +124,10 @@ public final class NodeRuntime {
         s.gaps = c.gaps
         s.malformed = bus.malformed
         s.skipped = skipped[role] ?? 0
+        let shm = input.subscriber.sharedMemoryStats
+        s.sharedMemory = shm.resolved
+        s.torn = shm.torn + shm.reclaimed
+        s.dropped &+= s.torn
         return s
     }
 
@@ -127,6 +138,9 @@ public final class NodeRuntime {
         guard let publisher = publishers[role], let binding = wiring.outputs[role] else {
             throw NodeWiringError("node \(wiring.name): no output '\(role)' (outputs: \(spec.outputs.map(\.role).joined(separator: ", ")))")
         }
+        // A result computed from a shared-memory frame counts only if the slot was intact after
+        // the pixels were read (the seqlock's end), unless a checked read already said so.
+        try source?.sharedFrame?.checkIntact()
         let now = BusClock.nowNs()
         let seq = seqs[role] ?? 0
         var header = try message.header(seq: seq, stampNs: now, sourceSeq: source?.header.seq,
@@ -165,7 +179,8 @@ public final class NodeRuntime {
         let results = published.values.reduce(0, +)
         let inputsText = dataRoles.map { role -> String in
             let s = stats(role)
-            return "\(role) received \(s.received), dropped \(s.dropped) (overwritten \(s.overwritten), gaps \(s.gaps)), skipped \(s.skipped)"
+            let torn = s.sharedMemory > 0 ? ", torn \(s.torn)" : ""
+            return "\(role) received \(s.received), dropped \(s.dropped) (overwritten \(s.overwritten), gaps \(s.gaps)\(torn)), skipped \(s.skipped)"
         }.joined(separator: "; ")
         return "\(spec.name): \(results) results; \(inputsText)"
     }
@@ -206,6 +221,7 @@ public final class NodeRuntime {
     }
 
     private var roundRobin = 0
+    private var tornLogged = 0
 
     func nextData(timeout: Double) -> (String, BusMessage)? {
         guard !dataRoles.isEmpty else {
@@ -234,6 +250,10 @@ public final class NodeRuntime {
         defer { currentInput = nil }
         do {
             try processor.process(message, input: role, runtime: self)
+        } catch let torn as SharedFrameTornError {
+            // Counted by the subscriber (InputStats.torn): a drop, not a refusal.
+            tornLogged += 1
+            if tornLogged <= 3 { log("dropped frame \(message.header.seq) on \(message.topic): \(torn)") }
         } catch {
             skip(role, "skipped \(what) \(message.header.seq): \(error)")
         }
