@@ -102,13 +102,17 @@ public final class ViewerFeed: @unchecked Sendable {
     private var stopped = false
     private let lock = NSLock()
 
-    /// `topics` empty: every topic the endpoints publish.
-    public init(endpoints: [String], topics: [String], hub: ViewerHub, sharedMemory: Bool = true) throws {
+    /// `topics` empty: every topic the endpoints publish. `security`: CURVE client keys (`view --server-key`);
+    /// without CURVE, a same-host endpoint negotiates shared memory (`sharedMemory`).
+    public init(endpoints: [String], topics: [String], hub: ViewerHub, sharedMemory: Bool = true,
+                security: BusSecurity = .none) throws {
         let prefixes = topics.isEmpty ? [""] : topics
+        var plain = false
+        if case .none = security { plain = true }
         subscribers = try endpoints.map { e in
-            sharedMemory && Endpoint.isSameHost(e)
+            plain && sharedMemory && Endpoint.isSameHost(e)
                 ? try Subscriber(connect: e, negotiatingSharedMemoryFor: prefixes, qos: .queue(capacity: 64))
-                : try Subscriber(connect: [e], topics: prefixes, qos: .queue(capacity: 64))
+                : try Subscriber(connect: [e], topics: prefixes, qos: .queue(capacity: 64), security: security)
         }
         wanted = topics.isEmpty ? nil : Set(topics)
         self.hub = hub

@@ -9,6 +9,7 @@ import uuid
 import zmq
 
 from . import shm as _shm
+from .curve import apply_security
 from .messages import MessageError, decode
 
 WIRING_KEY = "VLMNODE_WIRING"
@@ -21,12 +22,13 @@ class WiringError(ValueError):
 class Binding:
     """One port: resolved topic, message type, endpoint and whether this node binds it."""
 
-    def __init__(self, topic, type="any", endpoint=None, bind=False):
+    def __init__(self, topic, type="any", endpoint=None, bind=False, security=None):
         self.topic, self.type, self.endpoint, self.bind = topic, type, endpoint, bind
+        self.security = security  # CURVE key paths, docs/multi-host.md "Wiring"; see curve.py
 
     @classmethod
     def from_json(cls, d):
-        return cls(d["topic"], d.get("type", "any"), d.get("endpoint"), bool(d.get("bind", False)))
+        return cls(d["topic"], d.get("type", "any"), d.get("endpoint"), bool(d.get("bind", False)), d.get("security"))
 
 
 class Subscription:
@@ -70,9 +72,14 @@ class Subscription:
         sock = self._context.socket(zmq.XSUB)
         try:
             sock.setsockopt(zmq.LINGER, 0)
+            apply_security(sock, self.binding, self._context, f"input {self.binding.topic}")
             (sock.bind if self.binding.bind else sock.connect)(self.binding.endpoint)
             for topic in _shm.Negotiation.subscriptions(self.binding.topic) if self.negotiation else [self.binding.topic]:
                 sock.send(b"\x01" + topic.encode())
+        except WiringError as e:
+            self._error = e
+            self._ready.set()
+            return
         except zmq.ZMQError as e:
             self._error = WiringError(f"cannot {'bind' if self.binding.bind else 'connect'} {self.binding.endpoint}: {e}")
             self._ready.set()
@@ -190,7 +197,7 @@ class Node:
         if b is None or not b.endpoint:
             raise WiringError(f"node {self.name}: input {role!r} is not wired (inputs: {', '.join(sorted(self.inputs))})")
         if shm is None:
-            shm = b.type == "vlm/Frame" and _shm.is_same_host(b.endpoint) and os.environ.get("VLMNODE_SHM") != "0"
+            shm = b.type == "vlm/Frame" and not b.security and _shm.is_same_host(b.endpoint) and os.environ.get("VLMNODE_SHM") != "0"
         sub = Subscription(self.context, b, latest=latest, capacity=capacity, shared_memory=shm)
         self._subscriptions[role] = sub
         return sub
@@ -203,6 +210,7 @@ class Node:
             sock = self.context.socket(zmq.PUB)
             sock.setsockopt(zmq.SNDHWM, 100)
             sock.setsockopt(zmq.LINGER, 500)
+            apply_security(sock, b, self.context, f"node {self.name}: output {role!r}")
             sock.bind(b.endpoint)
             self._publishers[role] = (sock, b)
         return self._publishers[role]
