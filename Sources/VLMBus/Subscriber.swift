@@ -12,6 +12,8 @@ public final class Subscriber: @unchecked Sendable {
     public let endpoints: [String]
     public let qos: QoS
     let core: SubscriberCore
+    /// The ZAP handler of a bound CURVE subscriber; nil otherwise.
+    let authenticator: CurveAuthenticator?
 
     /// Connects to `endpoints` and subscribes to each prefix in `topics` (`""`: everything).
     /// `limits`: what a peer may send (message sizes, topics); `BusLimits.current` by default.
@@ -27,16 +29,26 @@ public final class Subscriber: @unchecked Sendable {
 
     /// Binds `endpoint` and lets publishers connect to it (an input fed from outside a launch:
     /// wiring `"bind": true`). `endpoint` is the bound address with wildcards resolved.
+    /// `security`: `.curveServer` admits only publishers whose key is authorized (a ZAP handler, in
+    /// a context of the subscriber's own: `context` is then not used) and permits a non-loopback bind.
     public convenience init(bind endpoint: String, topics: [String] = [""], qos: QoS = .latest,
-                            allowRemote: Bool = false, context: ZMQContext = .shared, limits: BusLimits = .current) throws {
-        try self.init(endpoints: [endpoint], bind: true, allowRemote: allowRemote, topics: topics, qos: qos, context: context,
-                      limits: limits)
+                            allowRemote: Bool = false, context: ZMQContext = .shared, limits: BusLimits = .current,
+                            security: BusSecurity = .none) throws {
+        try self.init(endpoints: [endpoint], bind: true, allowRemote: allowRemote || security.isCurveServer, topics: topics,
+                      qos: qos, context: security.isCurveServer ? try ZMQContext() : context, limits: limits,
+                      security: security)
     }
 
     private init(endpoints: [String], bind: Bool, allowRemote: Bool, topics: [String], qos: QoS, context: ZMQContext,
                  limits: BusLimits, security: BusSecurity = .none) throws {
         let socket = try ZMQSocket(context, type: ZMQ_XSUB)
-        try security.configureClient(socket)
+        let bindable = bind ? try Endpoint.validateForBind(endpoints[0], allowRemote: allowRemote) : endpoints[0]
+        if bind {
+            authenticator = try security.configureServer(socket, endpointForLog: bindable)
+        } else {
+            try security.configureClient(socket)
+            authenticator = nil
+        }
         try socket.set(ZMQ_LINGER, 0, name: "ZMQ_LINGER")
         // A part over the cap drops the connection before libzmq allocates it (the peer reconnects).
         try socket.set(ZMQ_MAXMSGSIZE, int64: limits.zmqMaxMessageSize, name: "ZMQ_MAXMSGSIZE")
@@ -50,8 +62,9 @@ public final class Subscriber: @unchecked Sendable {
             try request.withUnsafeBytes { _ = try socket.send(bytes: $0, more: false) }
         }
         if bind {
-            try socket.bind(try Endpoint.validateForBind(endpoints[0], allowRemote: allowRemote))
+            try socket.bind(bindable)
             self.endpoints = [try socket.lastEndpoint()]
+            authenticator?.bound(self.endpoints[0])
         } else {
             for endpoint in endpoints {
                 try Endpoint.validateForConnect(endpoint)

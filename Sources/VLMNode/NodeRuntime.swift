@@ -72,13 +72,13 @@ public final class NodeRuntime {
         for port in spec.outputs {
             guard let binding = wiring.outputs[port.role] else { continue }
             if let endpoint = binding.endpoint {
-                publishers[port.role] = try Publisher(bind: endpoint, qos: .queue(capacity: options.outputQueue))
+                publishers[port.role] = try NodeSockets.publisher(binding, endpoint: endpoint, node: wiring.name, role: port.role, qos: .queue(capacity: options.outputQueue), log: log)
             }
             shared = shared ?? publishers[port.role]
         }
         // Outputs without an endpoint share the first bound socket (one socket, several topics).
         for port in spec.outputs where publishers[port.role] == nil && wiring.outputs[port.role] != nil {
-            if shared == nil { shared = try Publisher(bind: Endpoint.defaultPublisher, qos: .queue(capacity: options.outputQueue)) }
+            if shared == nil { shared = try NodeSockets.publisher(wiring.outputs[port.role]!, endpoint: Endpoint.defaultPublisher, node: wiring.name, role: port.role, qos: .queue(capacity: options.outputQueue), log: log) }
             publishers[port.role] = shared
         }
         for port in spec.inputs {
@@ -88,9 +88,7 @@ public final class NodeRuntime {
                 }
                 continue
             }
-            let subscriber = binding.bind
-                ? try Subscriber(bind: endpoint, topics: [binding.topic], qos: port.qos)
-                : try Subscriber(connect: [endpoint], topics: [binding.topic], qos: port.qos)
+            let subscriber = try NodeSockets.subscriber(binding, endpoint: endpoint, node: wiring.name, role: port.role, qos: port.qos, log: log)
             inputs[port.role] = Input(port: port, binding: binding, subscriber: subscriber)
             if port.isControl { controlRoles.append(port.role) } else { dataRoles.append(port.role) }
         }
@@ -104,6 +102,8 @@ public final class NodeRuntime {
     public func topic(_ role: String) -> String? { wiring.inputs[role]?.topic ?? wiring.outputs[role]?.topic }
     /// The publisher of an output (for waiting on subscribers in tests and tools).
     public func publisher(_ role: String) -> Publisher? { publishers[role] }
+    /// The subscriber of an opened input (its CURVE `authenticationStats` when it binds).
+    public func subscriber(_ role: String) -> Subscriber? { inputs[role]?.subscriber }
 
     /// Counters of an input (zero for one that was not opened).
     public func stats(_ role: String) -> InputStats {

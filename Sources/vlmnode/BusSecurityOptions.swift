@@ -27,7 +27,7 @@ struct BusSecurityOptions: ParsableArguments {
     func forBinding(_ endpoint: String) throws -> (security: BusSecurity, allowRemote: Bool) {
         if serverKey != nil { throw CLIError("--server-key is for subscribing; a publisher takes --identity and --authorized") }
         guard identity != nil || authorized != nil else {
-            if insecure, Self.isRemoteTCP(endpoint) {
+            if insecure, Endpoint.isRemoteTCP(endpoint) {
                 emitError("warning: --insecure: \(endpoint) accepts anyone and sends in plaintext (use --identity and --authorized for CURVE)")
             }
             return (.none, insecure)
@@ -51,13 +51,5 @@ struct BusSecurityOptions: ParsableArguments {
         do { return try BusSecurity.client(identity: identity, serverKey: serverKey) } catch let error as CurveKeyError {
             throw CLIError(error.description)
         }
-    }
-
-    /// A tcp endpoint whose host is not loopback (what `Endpoint` refuses without allowRemote).
-    static func isRemoteTCP(_ endpoint: String) -> Bool {
-        guard endpoint.hasPrefix("tcp://") else { return false }
-        let rest = endpoint.dropFirst("tcp://".count)
-        guard let colon = rest.lastIndex(of: ":") else { return false }
-        return !Endpoint.isLoopback(String(rest[..<colon]))
     }
 }
