@@ -36,16 +36,16 @@ public enum GraphRender {
                 lines.append("    param \(key) = \(value)")
             }
             for (role, b) in node.inputs.sorted(by: { $0.key < $1.key }) {
-                let link = node.inputSecurity[role] != nil ? " via \(b.endpoint ?? "-") (CURVE)" : ""
+                let link = b.security != nil ? " via \(b.endpoint ?? "-") (CURVE)" : ""
                 lines.append("    in  \(role) <- \(b.topic) [\(b.type)]\(link)")
             }
             for (role, b) in node.outputs.sorted(by: { $0.key < $1.key }) {
-                let link = node.outputSecurity[role] != nil ? " bound at \(b.endpoint ?? "-") (CURVE)" : ""
+                let link = b.security != nil ? " bound at \(b.endpoint ?? "-") (CURVE)" : ""
                 lines.append("    out \(role) -> \(b.topic) [\(b.type)]\(link)")
             }
         }
         lines.append("topics:")
-        let crossing = Set(graph.nodes.flatMap { node in node.outputSecurity.keys.compactMap { node.outputs[$0]?.topic } })
+        let crossing = Set(graph.nodes.flatMap { $0.outputs.values.filter { $0.security?.identity != nil }.map(\.topic) })
         for topic in graph.topics {
             let from = topic.publisher ?? "(outside, connects)"
             let to = topic.subscribers.isEmpty ? "(no subscriber)" : topic.subscribers.joined(separator: ", ")

@@ -12,9 +12,6 @@ public struct LaunchGraph: Sendable {
         public var params: [String: ParamValue]
         public var inputs: [String: TopicBinding]
         public var outputs: [String: TopicBinding]
-        /// CURVE paths of the ports whose topic crosses hosts, by role.
-        public var inputSecurity: [String: LinkSecurity] = [:]
-        public var outputSecurity: [String: LinkSecurity] = [:]
         /// The `<machine>` the node names (nil: none).
         public var machine: MachineDescription?
         /// True when the node runs on another machine, started over ssh.

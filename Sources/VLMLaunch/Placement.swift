@@ -2,24 +2,6 @@ import Foundation
 import VLMBus
 import VLMNode
 
-/// Paths a node opens a CURVE socket with (handed on in its wiring's `security` object). For a
-/// node on another machine they start with `RemoteMarkers.keys`, the fresh key directory the
-/// remote side writes the files into.
-public struct LinkSecurity: Sendable, Hashable {
-    /// This end's `NAME.key`.
-    public var identity: String
-    /// Publishing: the directory of admitted `NAME.pub` files.
-    public var authorized: String?
-    /// Subscribing: the publisher's `NAME.pub`.
-    public var serverKey: String?
-
-    public init(identity: String, authorized: String?, serverKey: String?) {
-        self.identity = identity
-        self.authorized = authorized
-        self.serverKey = serverKey
-    }
-}
-
 /// Placeholders in a remote node's wiring, command line and environment that the remote side
 /// replaces with paths of its own (`vlmnode remote-node`), since the launcher cannot know them.
 public enum RemoteMarkers {
@@ -149,15 +131,14 @@ struct Placement {
         for (role, binding) in node.outputs {
             guard crossing[binding.topic] != nil else { continue }
             node.outputs[role]?.endpoint = bindEndpoint(topic: binding.topic)
-            node.outputSecurity[role] = LinkSecurity(identity: keyPath(KeyPlan.secretFile(me), on: me),
-                                                     authorized: keyPath(KeyPlan.authorizedDirectory(me), on: me),
-                                                     serverKey: nil)
+            node.outputs[role]?.security = PortSecurity(identity: keyPath(KeyPlan.secretFile(me), on: me),
+                                                        authorized: keyPath(KeyPlan.authorizedDirectory(me), on: me))
         }
         for (role, binding) in node.inputs {
             guard let c = crossing[binding.topic] else { continue }
             node.inputs[role]?.endpoint = connectEndpoint(topic: binding.topic, from: me)
-            node.inputSecurity[role] = LinkSecurity(identity: keyPath(KeyPlan.secretFile(me), on: me), authorized: nil,
-                                                    serverKey: keyPath(KeyPlan.publicFile(c.publisherHost), on: me))
+            node.inputs[role]?.security = PortSecurity(identity: keyPath(KeyPlan.secretFile(me), on: me),
+                                                       serverKey: keyPath(KeyPlan.publicFile(c.publisherHost), on: me))
         }
         node.machine = node.description.machine.flatMap { machines[$0] }
         node.isRemote = me != Self.launcherHost

@@ -109,7 +109,7 @@ enum LaunchKeys {
     static func files(for node: LaunchGraph.Node, from directory: String) throws -> [String: String] {
         var files: [String: String] = [:]
         let prefix = RemoteMarkers.keys + "/"
-        let paths = (Array(node.inputSecurity.values) + Array(node.outputSecurity.values))
+        let paths = (Array(node.inputs.values) + Array(node.outputs.values)).compactMap(\.security)
             .flatMap { [$0.identity, $0.serverKey, $0.authorized].compactMap { $0 } }
         for path in paths where path.hasPrefix(prefix) {
             let relative = String(path.dropFirst(prefix.count))

@@ -70,20 +70,20 @@ import VLMNode
         // address its ssh session came from.
         #expect(camera.outputs["image"]?.endpoint == "tcp://0.0.0.0:41000")
         #expect(detector.inputs["image"]?.endpoint == "tcp://@VLMNODE_LAUNCHER_ADDRESS@:41000")
-        #expect(camera.outputSecurity["image"] == LinkSecurity(identity: graph.socketDirectory + "/keys/launcher-host.key",
-                                                               authorized: graph.socketDirectory + "/keys/authorized-launcher-host", serverKey: nil))
-        #expect(detector.inputSecurity["image"] == LinkSecurity(identity: "@VLMNODE_KEYS@/ws.key", authorized: nil,
-                                                                serverKey: "@VLMNODE_KEYS@/launcher-host.pub"))
+        #expect(camera.outputs["image"]?.security == PortSecurity(identity: graph.socketDirectory + "/keys/launcher-host.key",
+                                                                  authorized: graph.socketDirectory + "/keys/authorized-launcher-host"))
+        #expect(detector.inputs["image"]?.security == PortSecurity(identity: "@VLMNODE_KEYS@/ws.key",
+                                                                   serverKey: "@VLMNODE_KEYS@/launcher-host.pub"))
         // Published on ws: bound on ws's address, reached there from here and from gpu.
         #expect(detector.outputs["detections"]?.endpoint == "tcp://192.0.2.7:41001")
         #expect(ctl.inputs["detections"]?.endpoint == "tcp://192.0.2.7:41001")
         #expect(logger.inputs["detections"]?.endpoint == "tcp://192.0.2.7:41001")
-        #expect(logger.inputSecurity["detections"]?.serverKey == "@VLMNODE_KEYS@/ws.pub")
-        #expect(ctl.inputSecurity["detections"]?.identity == graph.socketDirectory + "/keys/launcher-host.key")
+        #expect(logger.inputs["detections"]?.security?.serverKey == "@VLMNODE_KEYS@/ws.pub")
+        #expect(ctl.inputs["detections"]?.security?.identity == graph.socketDirectory + "/keys/launcher-host.key")
         // Both ends on ws: ipc in the launch's directory on ws, no CURVE.
         #expect(graph.node("/perception/a")?.outputs["o"]?.endpoint == "ipc:///@VLMNODE_RUN@/ws_only.sock")
         #expect(graph.node("/perception/b")?.inputs["i"]?.endpoint == "ipc:///@VLMNODE_RUN@/ws_only.sock")
-        #expect(graph.node("/perception/b")?.inputSecurity.isEmpty == true)
+        #expect(graph.node("/perception/b")?.inputs["i"]?.security == nil)
         // Keys: a pair per host on a crossing topic; each publisher admits exactly its subscribers' hosts.
         #expect(graph.keyPlan.hosts == ["launcher-host", "ws", "gpu"])
         #expect(graph.keyPlan.authorized == ["launcher-host": ["ws"], "ws": ["launcher-host", "gpu"]])

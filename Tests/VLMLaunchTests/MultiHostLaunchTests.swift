@@ -98,4 +98,35 @@ import VLMNode
         launcher.signal(SIGINT)
         #expect(launcher.waitExit(timeout: 10) == 3)
     }
+
+    @Test func checkReachesTheMachineAndComparesVersions() throws {
+        guard let net = try Self.network() else { return }
+        defer { net.tearDown() }
+        let files = try LaunchFiles(["main.launch": """
+            <launch>
+              \(Self.machine(net))
+              <machine name="nobin" address="\(net.addressB)" user="root" port="\(net.sshPort)" vlmnode="/nonexistent/vlmnode"/>
+              <machine name="closed" address="\(net.addressB)" user="root" port="\(net.sshPort + 1)"/>
+              <arg name="m" default="b"/>
+              <node name="far" type="exec" machine="$(arg m)" args="true"/>
+            </launch>
+            """])
+        func check(_ machine: String) -> (status: Int32?, output: String) {
+            net.inA([VLMNodeBinary.url.path, "launch", "--check", files.main, "m:=\(machine)", "--ssh-config", net.sshConfig], timeout: 60)
+        }
+        let good = check("b")
+        #expect(good.status == 0, "\(good.output)")
+        #expect(good.output.contains("machine b: root@\(net.addressB) port \(net.sshPort) reachable, vlmnode "), "\(good.output)")
+        let missing = check("nobin")
+        #expect(missing.status == 1)
+        #expect(missing.output.contains("main.launch:3: machine 'nobin': /nonexistent/vlmnode is not runnable on root@\(net.addressB)"),
+                "\(missing.output)")
+        let closed = check("closed")
+        #expect(closed.status == 1)
+        #expect(closed.output.contains("main.launch:4: machine 'closed': ssh root@\(net.addressB) port \(net.sshPort + 1) failed: "),
+                "\(closed.output)")
+        // --offline checks the file only.
+        let offline = net.inA([VLMNodeBinary.url.path, "launch", "--check", "--offline", files.main, "m:=closed"], timeout: 60)
+        #expect(offline.status == 0, "\(offline.output)")
+    }
 }
