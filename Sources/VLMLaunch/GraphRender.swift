@@ -27,7 +27,9 @@ public enum GraphRender {
             if node.description.respawn {
                 flags.append("respawn(delay \(format(node.description.respawnDelay)) s, max \(node.description.respawnMax))")
             }
-            let command = (try? graph.commandLine(for: node, vlmnodeExecutable: vlmnodeExecutable))
+            // A remote node runs the vlmnode of its machine.
+            let executable = node.isRemote ? (node.machine?.vlmnode ?? "vlmnode") : vlmnodeExecutable
+            let command = (try? graph.commandLine(for: node, vlmnodeExecutable: executable))
                 .map { $0.map(quoteIfNeeded).joined(separator: " ") } ?? "?"
             let placement = node.machine.map { " on \($0.name)\(node.isRemote ? " (ssh)" : "")" } ?? ""
             lines.append("  \(node.name) [\(node.type)]\(placement)\(flags.isEmpty ? "" : " " + flags.joined(separator: " "))")

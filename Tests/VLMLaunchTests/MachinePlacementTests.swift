@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import VLMLaunch
 import VLMNode
 
@@ -106,5 +107,23 @@ import VLMNode
                          "/opt/vlmnode/bin/vlmnode", "remote-node"])
         let gpu = try #require(try Self.load().machines.first { $0.name == "gpu" })
         #expect(SSHSettings.remoteCommand(gpu) == ["/opt/env.sh", "vlmnode", "remote-node"])
+    }
+
+    /// `--check --offline`: the shipped robot + workstation file validates and shows where each
+    /// node runs, without reaching the workstation.
+    @Test func robotWorkstationChecksOffline() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Launch/robot_workstation.launch").path
+        let r = TwoHostNetwork.run([VLMNodeBinary.url.path, "launch", "--check", "--offline", file, "workstation:=192.0.2.7"], timeout: 60)
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains("machines:\n  workstation "), "\(r.output)")
+        #expect(r.output.contains("  /detector [detect] on workstation (ssh) "), "\(r.output)")
+        #expect(r.output.contains("    command: vlmnode node detect\n"), "\(r.output)")
+        #expect(r.output.contains("  /camera/image [vlm/Frame] tcp://127.0.0.1:47100 (CURVE, crosses machines): /camera -> /detector"), "\(r.output)")
+        #expect(r.output.contains("  /detections [vlm/Detections] tcp://192.0.2.7:47101 (CURVE, crosses machines): /detector -> /controller"), "\(r.output)")
+        #expect(!r.output.contains("reachable"))
+        let bad = TwoHostNetwork.run([VLMNodeBinary.url.path, "launch", "--check", "--offline", file, "workstation:=-oProxyCommand=x"], timeout: 60)
+        #expect(bad.status == 1)
+        #expect(bad.output.contains("robot_workstation.launch:20: machine 'workstation': address=\"-oProxyCommand=x\" is not a host name or IP address"), "\(bad.output)")
     }
 }

@@ -133,4 +133,28 @@ import VLMNode
         let control = try #require(plain)
         #expect(Self.needles.allSatisfy { control.range(of: $0) != nil }, "the plain capture lacks the header text (\(control.count) bytes)")
     }
+
+    /// The shipped robot + workstation file, as a user would start it on the robot: the example
+    /// controller gets detections from the workstation over CURVE; SIGINT ends it cleanly.
+    @Test func shippedRobotWorkstationLaunchRunsAcrossTheTwoHosts() throws {
+        guard let net = try MultiHostLaunchTests.network() else { return }
+        defer { net.tearDown() }
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Launch/robot_workstation.launch").path
+        let launcher = try RunningLauncher(
+            file: file,
+            arguments: ["workstation:=\(net.addressB)", "user:=root", "ws_vlmnode:=\(VLMNodeBinary.url.path)",
+                        "camera:=lavfi:testsrc=size=128x96:rate=5", "size:=128x96", "fps:=5",
+                        "model:=\(Fixtures.url("models/owlvit-tiny-old").path)",
+                        "--ssh-config", net.sshConfig, "--tcp-port-base", String(Int.random(in: 30000...39000))],
+            runtime: net.directory.path + "/rt-a", wrapper: ["/usr/sbin/ip", "netns", "exec", net.nsA])
+        defer { if launcher.process.isRunning { kill(launcher.pid, SIGKILL); _ = launcher.waitExit(timeout: 5) } }
+        let ok = poll(timeout: 120) { launcher.stdout.contains("[controller] frame ") || !launcher.process.isRunning }
+        #expect(ok && launcher.stdout.contains("[controller] frame "), "stdout: \(launcher.stdout)\nstderr: \(launcher.stderr)")
+        let start = Date()
+        launcher.signal(SIGINT)
+        #expect(launcher.waitExit(timeout: 10) == 0, "\(launcher.stderr)")
+        #expect(Date().timeIntervalSince(start) < 3)
+        #expect(poll(timeout: 3) { net.processesInB().isEmpty }, "\(net.processesInB())")
+    }
 }

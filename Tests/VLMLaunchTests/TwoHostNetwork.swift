@@ -105,6 +105,7 @@ final class TwoHostNetwork: @unchecked Sendable {
         try """
             Host \(addressB)
               User root
+              Port \(sshPort)
               IdentityFile \(dir)/client_key
               IdentitiesOnly yes
               UserKnownHostsFile \(dir)/known_hosts
