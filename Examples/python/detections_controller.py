@@ -10,7 +10,8 @@ Needs only pyzmq. Start a detector first, e.g.
         --queries-endpoint ipc:///tmp/queries.sock --set-queries "red cup, robot gripper"
 
 Started by `vlmnode launch` (Launch/detect_camera.launch), it needs no options: the endpoint and
-topic of its `detections` input come from the VLMNODE_WIRING environment variable.
+topic of its `detections` input come from the VLMNODE_WIRING environment variable (and, when the
+detector runs on another machine, the CURVE key files: Launch/robot_workstation.launch).
 
 One line per result: the frame it came from, its latency, and per query the best box (or "-").
 With --set-queries, the controller first replaces the node's queries (a vlm/Text message on the
@@ -23,6 +24,7 @@ import sys
 import time
 
 import zmq
+import zmq.auth
 
 
 def main():
@@ -36,9 +38,11 @@ def main():
     ap.add_argument("--set-queries", help='replace the queries, e.g. "red cup, robot gripper"')
     args = ap.parse_args()
 
+    security = {}
     if not args.connect or not args.topic:
         wiring = json.loads(os.environ.get("VLMNODE_WIRING", "{}"))
         port = wiring.get("inputs", {}).get("detections", {})
+        security = port.get("security") or {} if not args.connect else {}
         args.connect = args.connect or port.get("endpoint")
         args.topic = args.topic or port.get("topic") or "/detections"
     if not args.connect:
@@ -46,6 +50,10 @@ def main():
 
     ctx = zmq.Context()
     sub = ctx.socket(zmq.SUB)
+    if security.get("server_key"):
+        # The detector is on another machine: CURVE with the key files the launch handed us.
+        sub.curve_publickey, sub.curve_secretkey = zmq.auth.load_certificate(security["identity"])
+        sub.curve_serverkey, _ = zmq.auth.load_certificate(security["server_key"])
     sub.connect(args.connect)
     sub.setsockopt_string(zmq.SUBSCRIBE, args.topic)
     sub.setsockopt(zmq.RCVTIMEO, int(args.timeout * 1000))
