@@ -36,6 +36,9 @@ public struct GraphBuilder {
         var seen: [String: SourceLocation] = [:]
         var publishers: [String: PortUse] = [:]
         var subscribers: [PortUse] = []
+        // Where each node runs (unknown machines are errors here).
+        var placement = Placement(description: description, localHost: localHost, socketDirectory: socketDirectory,
+                                  portBase: tcpPortBase, errors: &errors)
         // Exec nodes bind with their own code; built-in nodes refuse non-loopback tcp at run time.
         let execNodes = Set(description.nodes.filter { $0.type == NodeTypeRegistry.execType }.map(\.fullName))
 
@@ -54,7 +57,8 @@ public struct GraphBuilder {
                     continue
                 }
                 spec = found
-            } else if let problem = checkProgram(desc) {
+            } else if !placement.isRemote(name), let problem = checkProgram(desc) {
+                // (A program on another machine is looked up there, when it starts.)
                 errors.append(LaunchError("node '\(name)': \(problem)", at: desc.location))
             }
             let params = checkParams(desc, spec: spec, errors: &errors)
@@ -77,8 +81,6 @@ public struct GraphBuilder {
 
         // Endpoints: pinned where the file says so, else one ipc socket per topic in this launch's
         // dir (on the publisher's machine), or CURVE tcp when a subscriber is on another machine.
-        var placement = Placement(description: description, localHost: localHost, socketDirectory: socketDirectory,
-                                  portBase: tcpPortBase, errors: &errors)
         var endpoints: [String: String] = [:]
         var endpointOwner: [String: String] = [:]
         for (topic, use) in publishers.sorted(by: { $0.key < $1.key }) {
