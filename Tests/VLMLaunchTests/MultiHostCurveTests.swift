@@ -99,6 +99,7 @@ import VLMNode
             let clean = poll(timeout: max(0.1, 3 - elapsed)) { net.processesInB().isEmpty }
             #expect(clean, "left in B 3 s after SIGINT: \(net.processesInB())")
         }
+        print("multi-host launch: SIGINT to exit \(String(format: "%.2f", elapsed)) s")
         #expect(exitStatus == 0, "stderr: \(launcher?.stderr ?? "")")
         #expect(elapsed < 3, "the launch took \(elapsed) s to end after SIGINT")
         // The launch's keys went with it: nothing secret is left on either side.
