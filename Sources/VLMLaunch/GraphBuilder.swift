@@ -164,8 +164,14 @@ public struct GraphBuilder {
             if errors.isEmpty, let spec = nodes[i].spec {
                 let node = nodes[i]
                 do {
-                    _ = try spec.arguments(NodeWiring(name: node.name, namespace: node.description.namespace, type: node.type,
-                                                      params: node.params, inputs: node.inputs, outputs: node.outputs))
+                    let words = try spec.arguments(NodeWiring(name: node.name, namespace: node.description.namespace, type: node.type,
+                                                              params: node.params, inputs: node.inputs, outputs: node.outputs))
+                    // Types started with endpoints on their command line (record, view) have no
+                    // per-port keys yet: a CURVE input would silently receive nothing.
+                    if words.first != "node", let input = node.inputs.values.first(where: { $0.security != nil }) {
+                        errors.append(LaunchError("node '\(node.name)': type '\(node.type)' cannot subscribe to a topic of another machine yet ('\(input.topic)'); place it on the publisher's machine",
+                                                  at: node.description.location))
+                    }
                 } catch {
                     errors.append(LaunchError("\(error)", at: node.description.location))
                 }
