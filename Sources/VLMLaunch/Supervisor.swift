@@ -232,6 +232,8 @@ public final class Supervisor {
             if shutdownDeadline != nil {
                 log("\(m.node.name) \(text)")
                 m.done = true
+                // 137 = 128 + SIGKILL from `remote-node`: it had to kill the node at its deadline.
+                if m.node.isRemote, vlm_wifexited(status) != 0, vlm_wexitstatus(status) == 128 + SIGKILL { killedAny = true }
                 continue
             }
             let desc = m.node.description

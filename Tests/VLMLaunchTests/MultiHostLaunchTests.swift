@@ -105,6 +105,33 @@ import VLMNode
         #expect(poll(timeout: 3) { net.processesInB().isEmpty }, "\(net.processesInB())")
     }
 
+    /// A remote node that ignores SIGINT is killed on its machine before the launcher's deadline;
+    /// the launch says so (exit 4) and still ends within 3 s.
+    @Test func remoteNodeIgnoringSIGINTIsKilledThereWithinTheDeadline() throws {
+        guard let net = try Self.network() else { return }
+        defer { net.tearDown() }
+        let files = try LaunchFiles(["main.launch": """
+            <launch>
+              \(Self.machine(net))
+              <node name="stubborn" type="exec" machine="b"
+                    args="sh -c 'trap &quot;&quot; INT TERM; echo stubborn up; while true; do sleep 0.1; done'"/>
+            </launch>
+            """])
+        let launcher = try Self.launch(net, files.main)
+        defer { if launcher.process.isRunning { kill(launcher.pid, SIGKILL); _ = launcher.waitExit(timeout: 5) } }
+        let up = poll(timeout: 60) { launcher.stdout.contains("[stubborn] stubborn up") }
+        #expect(up, "stdout: \(launcher.stdout)\nstderr: \(launcher.stderr)")
+        guard up else { return }
+        let start = Date()
+        launcher.signal(SIGINT)
+        let status = launcher.waitExit(timeout: 10)
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(status == 4, "\(launcher.stderr)")
+        #expect(elapsed < 3, "took \(elapsed) s")
+        #expect(launcher.stderr.contains("/stubborn exited with status 137"), "\(launcher.stderr)")
+        #expect(poll(timeout: max(0.1, 3 - elapsed)) { net.processesInB().isEmpty }, "\(net.processesInB())")
+    }
+
     /// A launcher that dies without tearing down (SIGKILL): its guardian ends the ssh clients, so
     /// the remote side sees its stdin close and ends the node.
     @Test func sigkilledLauncherStillEndsTheRemoteNode() throws {
