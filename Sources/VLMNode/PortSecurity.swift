@@ -53,6 +53,9 @@ public struct PortSecurity: Sendable, Hashable, Codable {
         return s.isEmpty ? nil : s
     }
 
+    /// The part of node-wide options that applies to a socket that binds (or connects).
+    public func side(binds: Bool) -> PortSecurity? { PortSecurity().applying(self, binds: binds) }
+
     /// The one-line problem with this object for a port that binds (or connects), or nil: the
     /// other direction's field, or half of a pair.
     public func problem(binds: Bool) -> String? {

@@ -95,9 +95,10 @@ public final class ViewerFeed: @unchecked Sendable {
     private var stopped = false
     private let lock = NSLock()
 
-    /// `topics` empty: every topic the endpoints publish.
-    public init(endpoints: [String], topics: [String], hub: ViewerHub) throws {
-        subscriber = try Subscriber(connect: endpoints, topics: topics.isEmpty ? [""] : topics, qos: .queue(capacity: 64))
+    /// `topics` empty: every topic the endpoints publish. `security`: CURVE client keys (`view --server-key`).
+    public init(endpoints: [String], topics: [String], hub: ViewerHub, security: BusSecurity = .none) throws {
+        subscriber = try Subscriber(connect: endpoints, topics: topics.isEmpty ? [""] : topics, qos: .queue(capacity: 64),
+                                    security: security)
         wanted = topics.isEmpty ? nil : Set(topics)
         self.hub = hub
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VLMBus
+import VLMNode
 
 /// `--identity --authorized --server-key --insecure`: how a command's bus sockets authenticate.
 /// Shared by every command that binds or connects (docs/multi-host.md).
@@ -51,5 +52,20 @@ struct BusSecurityOptions: ParsableArguments {
         do { return try BusSecurity.client(identity: identity, serverKey: serverKey) } catch let error as CurveKeyError {
             throw CLIError(error.description)
         }
+    }
+
+    /// The node-wide security of `vlmnode node TYPE` (and `view`): the wiring resolution applies it
+    /// to each port by direction (`--authorized` to ports that bind, `--server-key` to ports that
+    /// connect, `--identity` to both), over the launcher's `"security"`. Keys are loaded when the
+    /// sockets open. Nil when no option is given.
+    func forNode() throws -> PortSecurity? {
+        if identity != nil && authorized == nil && serverKey == nil {
+            throw CLIError("--identity needs --authorized (ports that bind) or --server-key (ports that connect)")
+        }
+        if identity == nil && (authorized != nil || serverKey != nil) {
+            throw CLIError("--\(authorized != nil ? "authorized" : "server-key") needs --identity (this node's NAME.key)")
+        }
+        let s = PortSecurity(identity: identity, authorized: authorized, serverKey: serverKey, insecure: insecure ? true : nil)
+        return s.isEmpty ? nil : s
     }
 }

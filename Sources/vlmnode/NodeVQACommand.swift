@@ -24,9 +24,11 @@ struct NodeVQACommand: ParsableCommand {
     @Option(help: "Hub model name or local folder.") var model: String?
     @Option(help: "Endpoint to publish answers and events on (default tcp://127.0.0.1:*).") var bind: String?
     @Option(help: "Endpoint of a vlm/Text publisher of one-off questions.") var questionsEndpoint: String?
+    @OptionGroup(title: "Security (docs/multi-host.md)") var security: BusSecurityOptions
 
     func run() throws {
         var overrides = NodeOverrides()
+        overrides.security = try security.forNode()
         if input != nil || inputTopic != nil {
             overrides.inputs["image"] = PortOverride(endpoint: input, topic: inputTopic)
         }

@@ -8,6 +8,7 @@ import uuid
 
 import zmq
 
+from .curve import apply_security
 from .messages import MessageError, decode
 
 WIRING_KEY = "VLMNODE_WIRING"
@@ -20,12 +21,13 @@ class WiringError(ValueError):
 class Binding:
     """One port: resolved topic, message type, endpoint and whether this node binds it."""
 
-    def __init__(self, topic, type="any", endpoint=None, bind=False):
+    def __init__(self, topic, type="any", endpoint=None, bind=False, security=None):
         self.topic, self.type, self.endpoint, self.bind = topic, type, endpoint, bind
+        self.security = security  # CURVE key paths, docs/multi-host.md "Wiring"; see curve.py
 
     @classmethod
     def from_json(cls, d):
-        return cls(d["topic"], d.get("type", "any"), d.get("endpoint"), bool(d.get("bind", False)))
+        return cls(d["topic"], d.get("type", "any"), d.get("endpoint"), bool(d.get("bind", False)), d.get("security"))
 
 
 class Subscription:
@@ -60,8 +62,13 @@ class Subscription:
         sock = self._context.socket(zmq.XSUB)
         try:
             sock.setsockopt(zmq.LINGER, 0)
+            apply_security(sock, self.binding, self._context, f"input {self.binding.topic}")
             (sock.bind if self.binding.bind else sock.connect)(self.binding.endpoint)
             sock.send(b"\x01" + self.binding.topic.encode())
+        except WiringError as e:
+            self._error = e
+            self._ready.set()
+            return
         except zmq.ZMQError as e:
             self._error = WiringError(f"cannot {'bind' if self.binding.bind else 'connect'} {self.binding.endpoint}: {e}")
             self._ready.set()
@@ -178,6 +185,7 @@ class Node:
             sock = self.context.socket(zmq.PUB)
             sock.setsockopt(zmq.SNDHWM, 100)
             sock.setsockopt(zmq.LINGER, 500)
+            apply_security(sock, b, self.context, f"node {self.name}: output {role!r}")
             sock.bind(b.endpoint)
             self._publishers[role] = (sock, b)
         return self._publishers[role]
