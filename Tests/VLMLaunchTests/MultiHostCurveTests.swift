@@ -93,6 +93,12 @@ import VLMNode
             #expect(l.stdout.contains("[controller] controller got /detections vlm/Detections"), "\(l.stdout)")
             #expect(l.stderr.contains("topic /camera/image (vlm/Frame) at tcp://"), "\(l.stderr)")
             #expect(!net.processesInB().isEmpty)
+            // The detector's keys went over ssh's stdin: not on its command line, not in its environment.
+            if let ssh = l.nodePID("/detector") {
+                let seen = ["cmdline", "environ"].map { (try? String(contentsOfFile: "/proc/\(ssh)/\($0)", encoding: .utf8)) ?? "" }
+                #expect(seen[0].contains("remote-node"))
+                #expect(!seen.contains { $0.contains("secret-key") || $0.contains("VLMNODE_WIRING") })
+            }
             // A subscriber on B without the launch's keys gets nothing from the camera, and is counted.
             let stranger = net.inB([VLMNodeBinary.url.path, "topic", "echo", "/camera/image", "--connect",
                                     "tcp://\(net.addressA):\(portBase)", "--count", "1", "--timeout", "2"], timeout: 30)
