@@ -63,18 +63,17 @@ def main():
         wanted = Text(text=args.set_queries).items()
 
     received = 0
-    while args.count == 0 or received < args.count:
-        d = results.receive(timeout=args.timeout)
-        if d is None:
-            sys.exit(f"no detections within {args.timeout} s")
-        if not isinstance(d, Detections):
-            continue
-        if wanted is not None:
-            if d.queries != wanted:
+    try:
+        for d in results.messages(Detections, timeout=args.timeout):
+            if wanted is not None and d.queries != wanted:
                 continue  # results still computed with the old queries
             wanted = None
-        print(describe(d), flush=True)
-        received += 1
+            print(describe(d), flush=True)
+            received += 1
+            if received == args.count:
+                break
+    except TimeoutError:
+        sys.exit(f"no detections within {args.timeout} s")
     print(f"received {received} results")
     node.close()
 

@@ -70,16 +70,16 @@ def main():
         node.publish_once("commands", Text(text=args.command))
 
     received = 0
-    while args.count == 0 or received < args.count:
-        g = results.receive(timeout=args.timeout)
-        if g is None:
-            sys.exit(f"no grounding result within {args.timeout} s")
-        if not isinstance(g, Grounding):
-            continue
-        if args.command and g.command != args.command:
-            continue  # results for an earlier command
-        print(describe(g), flush=True)
-        received += 1
+    try:
+        for g in results.messages(Grounding, timeout=args.timeout):
+            if args.command and g.command != args.command:
+                continue  # results for an earlier command
+            print(describe(g), flush=True)
+            received += 1
+            if received == args.count:
+                break
+    except TimeoutError:
+        sys.exit(f"no grounding result within {args.timeout} s")
     print(f"received {received} results")
     node.close()
 

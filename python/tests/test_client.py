@@ -85,3 +85,26 @@ def test_an_output_binds_by_default(tmp_path):
     assert isinstance(got, Detections) and got.queries == ["x"]
     sub.close()
     pub.close()
+
+
+def test_messages_yields_one_kind_and_times_out(tmp_path):
+    endpoint = f"ipc://{tmp_path}/mixed.sock"
+    pub = Node(outputs={"out": Binding("/mixed", "any", endpoint)})
+    pub.endpoint("out")
+    sub = Node(inputs={"in": Binding("/mixed", "any", endpoint)}).subscribe("in", latest=False)
+    deadline = time.time() + 5
+    while sub.received == 0 and time.time() < deadline:  # slow joiner
+        pub.publish("out", Text(text="hello"))
+        time.sleep(0.05)
+    while sub.receive(timeout=0.2) is not None:
+        pass
+    pub.publish("out", Text(text="skipped"))
+    pub.publish("out", Detections(detections=[], queries=["x"], queries_version=3))
+    it = sub.messages(Detections, timeout=2)
+    assert next(it).queries_version == 3
+    start = time.time()
+    with pytest.raises(TimeoutError, match="nothing on /mixed within 0.3 s"):
+        next(sub.messages(timeout=0.3))
+    assert time.time() - start >= 0.3
+    sub.close()
+    pub.close()

@@ -124,6 +124,16 @@ class Subscription:
                 self._cond.wait(timeout)
             return self._pending.popleft() if self._pending else None
 
+    def messages(self, kind=None, timeout=None):
+        """Yields received messages (of class `kind` only, when given: others are passed over) until
+        the caller stops; raises TimeoutError after `timeout` seconds without one."""
+        while True:
+            message = self.receive(timeout=timeout)
+            if message is None:
+                raise TimeoutError(f"nothing on {self.binding.topic} within {timeout} s")
+            if kind is None or isinstance(message, kind):
+                yield message
+
     def close(self):
         self._stop.set()
         self._thread.join(2)
