@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "VLMNode", dependencies: ["VLMBus", "VLMCore", "VLMMessages"]),
         .target(name: "CVLMProcess"),
         .target(name: "VLMLaunch", dependencies: ["VLMNode", "CVLMProcess"]),
-        .target(name: "VLMRecord", dependencies: ["VLMBus", "VLMFoxglove", "CZstd", "CLZ4", "CZlib"], swiftSettings: fastMath),
+        .target(name: "VLMRecord", dependencies: ["VLMBus", "VLMMessages", "VLMFoxglove", "CZstd", "CLZ4", "CZlib"], swiftSettings: fastMath),
         // Foxglove schemas and encodings shared by `record` and `view` (protobuf frames, JSON results, annotations).
         .target(name: "VLMFoxglove", dependencies: ["VLMBus", "VLMMessages", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // `vlmnode view`: Foxglove WebSocket server + browser page.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VLMBus
+import VLMNode
 import VLMRecord
 
 /// `vlmnode play`: republish a recording with its original timing.
@@ -65,8 +66,9 @@ struct PlayCommand: ParsableCommand {
                                           security: busSecurity)
             progress("publishing on \(publisher.endpoint)")
             let control = player.control
-            let stop = StopSignal()
-            stop.whenRaised { control.stop() }
+            StopSignal.installHandlers()
+            let watcher = StopWatcher(StopSignal.process) { control.stop() }
+            defer { watcher.cancel() }
             let keys = TerminalKeys { key in
                 if key == UInt8(ascii: " ") {
                     control.toggle()

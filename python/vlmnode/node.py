@@ -20,15 +20,18 @@ class WiringError(ValueError):
 
 
 class Binding:
-    """One port: resolved topic, message type, endpoint and whether this node binds it."""
+    """One port: resolved topic, message type, endpoint and whether this node binds it (None: the
+    usual side, outputs bind and inputs connect; an output with bind=False connects to a node's
+    bound input, as a controller sending queries or commands does)."""
 
-    def __init__(self, topic, type="any", endpoint=None, bind=False, security=None):
+    def __init__(self, topic, type="any", endpoint=None, bind=None, security=None):
         self.topic, self.type, self.endpoint, self.bind = topic, type, endpoint, bind
         self.security = security  # CURVE key paths, docs/multi-host.md "Wiring"; see curve.py
 
     @classmethod
     def from_json(cls, d):
-        return cls(d["topic"], d.get("type", "any"), d.get("endpoint"), bool(d.get("bind", False)), d.get("security"))
+        return cls(d["topic"], d.get("type", "any"), d.get("endpoint"), bool(d["bind"]) if "bind" in d else None,
+                   d.get("security"))
 
 
 class Subscription:
@@ -149,6 +152,16 @@ class Subscription:
                 self._cond.wait(timeout)
             return self._pending.popleft() if self._pending else None
 
+    def messages(self, kind=None, timeout=None):
+        """Yields received messages (of class `kind` only, when given: others are passed over) until
+        the caller stops; raises TimeoutError after `timeout` seconds without one."""
+        while True:
+            message = self.receive(timeout=timeout)
+            if message is None:
+                raise TimeoutError(f"nothing on {self.binding.topic} within {timeout} s")
+            if kind is None or isinstance(message, kind):
+                yield message
+
     def close(self):
         self._stop.set()
         self._thread.join(2)
@@ -186,6 +199,21 @@ class Node:
             raise WiringError(f"{WIRING_KEY} is not valid wiring JSON: {e}") from None
         return node
 
+    @classmethod
+    def client(cls, role, type, connect=None, topic=None, default_topic=None, outputs=None, environ=None):
+        """A controller's node reading input `role`: connected to `connect` (a command line's
+        --connect) on `topic` or `default_topic`; without `connect`, wired by VLMNODE_WIRING when it
+        is set (a launch file started it; `topic` still overrides). `outputs` are added as given.
+        An input left unwired fails in subscribe() with a WiringError naming it."""
+        environ = environ if environ is not None else os.environ
+        node = cls.from_env(environ) if WIRING_KEY in environ and not connect else cls()
+        if connect:
+            node.inputs[role] = Binding(topic or default_topic or role, type, connect)
+        elif topic and role in node.inputs:
+            node.inputs[role].topic = topic
+        node.outputs.update(outputs or {})
+        return node
+
     def param(self, name, default=None):
         return self.params.get(name, default)
 
@@ -210,8 +238,8 @@ class Node:
             sock = self.context.socket(zmq.PUB)
             sock.setsockopt(zmq.SNDHWM, 100)
             sock.setsockopt(zmq.LINGER, 500)
-            apply_security(sock, b, self.context, f"node {self.name}: output {role!r}")
-            sock.bind(b.endpoint)
+            apply_security(sock, b, self.context, f"node {self.name}: output {role!r}", binds=b.bind is not False)
+            (sock.connect if b.bind is False else sock.bind)(b.endpoint)
             self._publishers[role] = (sock, b)
         return self._publishers[role]
 
@@ -237,6 +265,15 @@ class Node:
         sock.send_multipart([b.topic.encode(), json.dumps(header, separators=(",", ":")).encode()] + message.blobs(),
                             copy=False)
         return header
+
+    def publish_once(self, role, message, settle=0.5):
+        """Opens output `role`, waits `settle` seconds for subscribers to connect (a PUB drops what
+        it sends before that), then publishes: for one-off messages such as a query change."""
+        fresh = role not in self._publishers
+        self._publisher(role)
+        if fresh:
+            time.sleep(settle)
+        return self.publish(role, message)
 
     def endpoint(self, role):
         """The endpoint an output is bound at."""
