@@ -127,9 +127,11 @@ import VLMNode
         let status = launcher.waitExit(timeout: 10)
         let elapsed = Date().timeIntervalSince(start)
         #expect(status == 4, "\(launcher.stderr)")
-        #expect(elapsed < 3, "took \(elapsed) s")
+        // A node that ignores SIGINT is killed at the 3 s shutdown deadline by design, so the exit
+        // lands just after 3 s; 4 s leaves room for a loaded machine (clean nodes: < 3 s, tested above).
+        #expect(elapsed < 4, "took \(elapsed) s")
         #expect(launcher.stderr.contains("/stubborn exited with status 137"), "\(launcher.stderr)")
-        #expect(poll(timeout: max(0.1, 3 - elapsed)) { net.processesInB().isEmpty }, "\(net.processesInB())")
+        #expect(poll(timeout: 2) { net.processesInB().isEmpty }, "\(net.processesInB())")
     }
 
     /// A launcher that dies without tearing down (SIGKILL): its guardian ends the ssh clients, so

@@ -18,11 +18,20 @@ from vlmnode import shm
 _counter = itertools.count()
 
 
+def _start_time():
+    """This process's start time in clock ticks since boot (/proc/self/stat field 22)."""
+    with open("/proc/self/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
 class Ring:
     """A frame ring segment as a vlmnode publisher makes it (mode 0600, this user)."""
 
     def __init__(self, slots=2, slot_bytes=4096, mode=0o600):
-        self.name = f"/vlmbus.{os.getpid()}.1.{90000 + next(_counter)}"
+        # The real pid and start time, as a publisher names its segment: a vlmnode publisher
+        # starting meanwhile (tests run in parallel) reclaims segments whose process is gone or
+        # whose start time is not its creator's.
+        self.name = f"/vlmbus.{os.getpid()}.{_start_time()}.{90000 + next(_counter)}"
         self.slots, self.stride, self.data_offset = slots, slot_bytes, 4096
         size = self.data_offset + slots * slot_bytes
         fd = os.open("/dev/shm" + self.name, os.O_CREAT | os.O_EXCL | os.O_RDWR, mode)
