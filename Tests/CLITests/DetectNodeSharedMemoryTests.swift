@@ -53,6 +53,42 @@ import TestSupport
         return run
     }
 
+    static let controller = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Examples/python/detections_controller.py")
+    static let pythonHasZMQ: Bool =
+        (try? runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import zmq"], timeout: 30))?.status == 0
+
+    /// In a launch graph (source -> detect -> the Python controller), the detector's frame input
+    /// goes through shared memory by itself: its closing summary counts torn frames, which it
+    /// prints only for an input that received shared-memory frames.
+    @Test(.enabled(if: pythonHasZMQ, "python3 lacks pyzmq"))
+    func aLaunchedDetectorGetsItsFramesThroughSharedMemory() throws {
+        let dir = try makeTemporaryDirectory("detect-launch-shm")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("detect.launch")
+        try """
+            <launch>
+              <node name="camera" type="source">
+                <param name="input" value="lavfi:testsrc=size=160x120:rate=30"/>
+              </node>
+              <node name="detector" type="detect">
+                <param name="queries" value="a red disc, a blue bar" type="string"/>
+                <param name="model" value="\(Fixtures.url("models/owlvit-tiny-old").path)"/>
+              </node>
+              <node name="controller" type="exec" exec="python3" args="\(Self.controller.path) --count 3" required="true">
+                <input name="detections" topic="detections" type="vlm/Detections"/>
+              </node>
+            </launch>
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let result = try VLMNodeBinary.run(["launch", file.path, "--log-dir", dir.appendingPathComponent("log").path],
+                                           environment: ProcessInfo.processInfo.environment.merging(
+                                               ["VLMNODE_RUNTIME_DIR": dir.appendingPathComponent("run").path]) { $1 })
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").filter { $0.hasPrefix("[controller] frame ") }.count == 3, "\(result.stdout)")
+        let summary = result.stdout.split(separator: "\n").first { $0.hasPrefix("[detector] detect: ") && $0.contains(" results; ") }
+        #expect(summary?.contains(", torn ") == true, "\(result.stdout)")
+    }
+
     @Test func detectReadsSameHostFramesThroughSharedMemoryAndFindsWhatInlineFinds() throws {
         let shared = try detect(sharedMemory: true)
         #expect(shared.framesWritten > 0)
