@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "VideoTextTests", dependencies: ["VideoText", "TestSupport"]),
         .testTarget(name: "VLMPluginsTests", dependencies: ["VLMPlugins", "VLMNode", "VLMMessages", "VLMBus", "Detection", "VideoText", "Grounding", "TestSupport"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding", "TestSupport"]),
-        .testTarget(name: "VQATests", dependencies: ["VQA", "TestSupport"]),
+        .testTarget(name: "VQATests", dependencies: ["VQA", "VLMNode", "TestSupport"]),
         // End-to-end tests that run the built `vlmnode` binary.
         .testTarget(name: "CLITests", dependencies: ["vlmnode", "VLMBus", "VLMRecord", "VLMNode", "VLMMessages", "TestSupport"]),
     ],

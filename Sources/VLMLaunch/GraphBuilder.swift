@@ -8,6 +8,11 @@ import VLMNode
 public struct GraphBuilder {
     public var environment: [String: String]
     public var registry: NodeTypeRegistry
+    /// The first tcp port of topics that cross hosts (one port per such topic, upwards).
+    public var tcpPortBase = GraphBuilder.defaultTCPPortBase
+    public static let defaultTCPPortBase = 47100
+    /// Which `<machine>` addresses are this host (their nodes run without ssh).
+    public var localHost = LocalHost.current()
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment,
                 registry: NodeTypeRegistry = .shared) {
@@ -70,12 +75,21 @@ public struct GraphBuilder {
             nodes.append(node)
         }
 
-        // Endpoints: pinned where the file says so, else one ipc socket per topic in this launch's dir.
+        // Endpoints: pinned where the file says so, else one ipc socket per topic in this launch's
+        // dir (on the publisher's machine), or CURVE tcp when a subscriber is on another machine.
+        var placement = Placement(description: description, localHost: localHost, socketDirectory: socketDirectory,
+                                  portBase: tcpPortBase, errors: &errors)
         var endpoints: [String: String] = [:]
         var endpointOwner: [String: String] = [:]
         for (topic, use) in publishers.sorted(by: { $0.key < $1.key }) {
-            let endpoint = use.pinnedEndpoint ?? "ipc://\(socketDirectory)/\(Self.socketName(topic))"
-            if let problem = Self.checkEndpoint(endpoint, builtIn: !execNodes.contains(use.node)) {
+            let subs = subscribers.filter { $0.binding.topic == topic }.map(\.node)
+            if use.pinnedEndpoint != nil, subs.contains(where: { placement.host[$0] != placement.host[use.node] }) {
+                errors.append(LaunchError("node '\(use.node)': output '\(use.role)': topic '\(topic)' crosses machines, so the launcher chooses its endpoint (CURVE tcp); remove endpoint=",
+                                          at: use.location))
+                continue
+            }
+            let endpoint = use.pinnedEndpoint ?? placement.endpoint(topic: topic, publisher: use.node, subscribers: subs)
+            if !placement.isCrossing(topic), let problem = Self.checkEndpoint(endpoint, builtIn: !execNodes.contains(use.node)) {
                 errors.append(LaunchError("node '\(use.node)': output '\(use.role)': \(problem)", at: use.location))
                 continue
             }
@@ -111,7 +125,7 @@ public struct GraphBuilder {
                                               at: use.location))
                     continue
                 }
-                let endpoint = use.pinnedEndpoint ?? "ipc://\(socketDirectory)/\(Self.socketName(topic))"
+                let endpoint = use.pinnedEndpoint ?? placement.endpoint(topic: topic, publisher: use.node, subscribers: [])
                 if let problem = Self.checkEndpoint(endpoint, builtIn: !execNodes.contains(use.node)) {
                     errors.append(LaunchError("node '\(use.node)': input '\(use.role)': \(problem)", at: use.location))
                     continue
@@ -141,7 +155,8 @@ public struct GraphBuilder {
             for (role, binding) in nodes[i].outputs { nodes[i].outputs[role]?.endpoint = topics[binding.topic]?.endpoint }
         }
         for i in nodes.indices {
-            fillEndpoints(in: &nodes[i], topics: topics, errors: &errors)
+            placement.apply(to: &nodes[i])
+            fillEndpoints(in: &nodes[i], topics: topics, placement: placement, errors: &errors)
             // A built-in's command line must be buildable now, not fail after other nodes started
             // (checked last, so a missing param is reported once, by the param check).
             if errors.isEmpty, let spec = nodes[i].spec {
@@ -154,18 +169,27 @@ public struct GraphBuilder {
                 }
             }
         }
+        for machine in description.machines {
+            guard let identity = machine.identity else { continue }
+            do { _ = try CurveCertificate.load(identity, requireSecret: true) } catch {
+                errors.append(LaunchError("machine '\(machine.name)': identity: \(error)", at: machine.location))
+            }
+        }
         if !errors.isEmpty {
             throw LaunchValidationError(errors)
         }
         return LaunchGraph(file: description.file, args: description.args, launchID: launchID,
                            socketDirectory: socketDirectory, nodes: nodes,
-                           topics: topics.values.sorted { $0.name < $1.name })
+                           topics: topics.values.sorted { $0.name < $1.name },
+                           machines: description.machines, keyPlan: placement.keyPlan)
     }
 
     /// Replaces `$(endpoint TOPIC)` and `$(topic TOPIC)` markers (TOPIC resolved in the node's
     /// namespace, and required to be a topic of this launch) in the node's program, args, string
     /// params and env.
-    private func fillEndpoints(in node: inout LaunchGraph.Node, topics: [String: LaunchGraph.Topic], errors: inout [LaunchError]) {
+    private func fillEndpoints(in node: inout LaunchGraph.Node, topics: [String: LaunchGraph.Topic], placement: Placement,
+                               errors: inout [LaunchError]) {
+        let host = placement.host[node.name] ?? Placement.launcherHost
         let marker = Substitution.endpointMarker
         let desc = node.description
         func fill(_ text: String) -> String {
@@ -175,7 +199,7 @@ public struct GraphBuilder {
                 let wantsName = parts[i].hasPrefix("T")
                 let written = String(parts[i].dropFirst())
                 let topic = Names.resolve(written, in: desc.namespace, node: desc.fullName)
-                guard let endpoint = topics[topic]?.endpoint else {
+                guard let endpoint = placement.connectEndpoint(topic: topic, from: host) ?? topics[topic]?.endpoint else {
                     errors.append(LaunchError("node '\(desc.fullName)': $(\(wantsName ? "topic" : "endpoint") \(written)): no topic '\(topic)' in this launch",
                                               at: desc.location))
                     return text

@@ -8,6 +8,8 @@ import uuid
 
 import zmq
 
+from . import shm as _shm
+from .curve import apply_security
 from .messages import MessageError, decode
 
 WIRING_KEY = "VLMNODE_WIRING"
@@ -22,12 +24,14 @@ class Binding:
     usual side, outputs bind and inputs connect; an output with bind=False connects to a node's
     bound input, as a controller sending queries or commands does)."""
 
-    def __init__(self, topic, type="any", endpoint=None, bind=None):
+    def __init__(self, topic, type="any", endpoint=None, bind=None, security=None):
         self.topic, self.type, self.endpoint, self.bind = topic, type, endpoint, bind
+        self.security = security  # CURVE key paths, docs/multi-host.md "Wiring"; see curve.py
 
     @classmethod
     def from_json(cls, d):
-        return cls(d["topic"], d.get("type", "any"), d.get("endpoint"), bool(d["bind"]) if "bind" in d else None)
+        return cls(d["topic"], d.get("type", "any"), d.get("endpoint"), bool(d["bind"]) if "bind" in d else None,
+                   d.get("security"))
 
 
 class Subscription:
@@ -35,8 +39,11 @@ class Subscription:
     validates messages (malformed ones are skipped and counted), keeps the newest per topic
     (`latest`) or a bounded FIFO, counts seq gaps, and reports drops upstream (protocol section 5)."""
 
-    def __init__(self, context, binding, latest=True, capacity=64, report_interval=0.5):
+    def __init__(self, context, binding, latest=True, capacity=64, report_interval=0.5, shared_memory=False):
         self.binding, self.latest, self.capacity = binding, latest, capacity
+        # Same-host frames through shared memory, negotiated with the publisher (shm.py).
+        self.negotiation = _shm.Negotiation(binding.topic) if shared_memory and not binding.bind else None
+        self.shared_frames = _shm.SharedFrames() if self.negotiation else None
         self.received = self.gaps = self.overwritten = self.malformed = 0
         self.last_malformed = None
         self._last_seq = None
@@ -55,15 +62,27 @@ class Subscription:
             raise self._error
 
     @property
+    def torn(self):
+        """Shared-memory frames dropped because their slot was reused before or while they were read."""
+        f = self.shared_frames
+        return f.torn + f.reclaimed if f else 0
+
+    @property
     def dropped(self):
-        return self.gaps + self.overwritten
+        return self.gaps + self.overwritten + self.torn
 
     def _run(self):
         sock = self._context.socket(zmq.XSUB)
         try:
             sock.setsockopt(zmq.LINGER, 0)
+            apply_security(sock, self.binding, self._context, f"input {self.binding.topic}")
             (sock.bind if self.binding.bind else sock.connect)(self.binding.endpoint)
-            sock.send(b"\x01" + self.binding.topic.encode())
+            for topic in _shm.Negotiation.subscriptions(self.binding.topic) if self.negotiation else [self.binding.topic]:
+                sock.send(b"\x01" + topic.encode())
+        except WiringError as e:
+            self._error = e
+            self._ready.set()
+            return
         except zmq.ZMQError as e:
             self._error = WiringError(f"cannot {'bind' if self.binding.bind else 'connect'} {self.binding.endpoint}: {e}")
             self._ready.set()
@@ -80,6 +99,10 @@ class Subscription:
                     except zmq.Again:
                         break
                     self._accept(parts)
+                    if self.negotiation and self.negotiation.outbox:
+                        for request in self.negotiation.outbox:
+                            sock.send(request)
+                        self.negotiation.outbox.clear()
             now = time.monotonic()
             if now >= next_report:
                 next_report = now + self._report_interval
@@ -96,8 +119,13 @@ class Subscription:
 
     def _accept(self, parts):
         try:
-            message = decode(parts)
-        except MessageError as e:
+            if self.negotiation:
+                message, shared, unavailable = _shm.decode(parts, self.shared_frames)
+                if not self.negotiation.admit(message.seq if message else None, shared, unavailable) or message is None:
+                    return
+            else:
+                message = decode(parts)
+        except (MessageError, ValueError, KeyError, TypeError) as e:
             self.malformed += 1
             self.last_malformed = str(e)
             return
@@ -189,11 +217,16 @@ class Node:
     def param(self, name, default=None):
         return self.params.get(name, default)
 
-    def subscribe(self, role, latest=True, capacity=64):
+    def subscribe(self, role, latest=True, capacity=64, shm=None):
+        """`shm`: read frames in place from the publisher's shared memory (vlmnode/shm.py); None
+        (default): for a vlm/Frame input whose publisher is on this host, negotiated (a publisher
+        that does not offer it keeps sending inline)."""
         b = self.inputs.get(role)
         if b is None or not b.endpoint:
             raise WiringError(f"node {self.name}: input {role!r} is not wired (inputs: {', '.join(sorted(self.inputs))})")
-        sub = Subscription(self.context, b, latest=latest, capacity=capacity)
+        if shm is None:
+            shm = b.type == "vlm/Frame" and not b.security and _shm.is_same_host(b.endpoint) and os.environ.get("VLMNODE_SHM") != "0"
+        sub = Subscription(self.context, b, latest=latest, capacity=capacity, shared_memory=shm)
         self._subscriptions[role] = sub
         return sub
 
@@ -205,13 +238,17 @@ class Node:
             sock = self.context.socket(zmq.PUB)
             sock.setsockopt(zmq.SNDHWM, 100)
             sock.setsockopt(zmq.LINGER, 500)
-            (sock.connect if b.bind is False else sock.bind)(b.endpoint)
+            b.bind = b.bind is not False  # an output binds unless told to connect (apply_security reads it)
+            apply_security(sock, b, self.context, f"node {self.name}: output {role!r}")
+            (sock.bind if b.bind else sock.connect)(b.endpoint)
             self._publishers[role] = (sock, b)
         return self._publishers[role]
 
     def publish(self, role, message, source=None, source_input=None):
         """Publishes on output `role`; with `source` (the message it was computed from) the header
         carries source_seq/source_stamp_ns, latency_ms and that input's counters, as the Swift runtime does."""
+        if source is not None and hasattr(source, "intact") and not (source.verified or source.intact()):
+            return None  # computed from a shared-memory frame overwritten while it was read: dropped
         sock, b = self._publisher(role)
         now = time.time_ns()
         header = message.header(self._seqs[role], now,
