@@ -11,8 +11,7 @@ Written on the vlmnode Python SDK (python/vlmnode: pyzmq + numpy). Start a detec
 
 Started by `vlmnode launch` (Launch/detect_camera.launch), it needs no options: the endpoint and
 topic of its `detections` input come from the VLMNODE_WIRING environment variable (and, when the
-detector runs on another machine, the CURVE key files: Launch/robot_workstation.launch; the SDK's
-subscription applies them).
+detector runs on another machine, the CURVE key files the SDK loads: Launch/robot_workstation.launch).
 
 One line per result: the frame it came from, its latency, and per query the best box (or "-").
 With --set-queries, the controller first replaces the node's queries (a vlm/Text message on the

@@ -221,6 +221,13 @@ final class SubscriberCore: @unchecked Sendable {
         _ = text.withUTF8 { try? socket.send(bytes: UnsafeRawBufferPointer($0), more: false, dontWait: true) }
     }
 
+    /// Messages waiting to be taken: a latest-wins subscriber holds at most one per topic.
+    var pendingCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return pending.count
+    }
+
     func take(timeout: Double?) -> BusMessage? {
         let deadline = timeout.map { Date(timeIntervalSinceNow: $0) }
         condition.lock()

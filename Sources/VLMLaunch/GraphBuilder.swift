@@ -36,6 +36,9 @@ public struct GraphBuilder {
         var seen: [String: SourceLocation] = [:]
         var publishers: [String: PortUse] = [:]
         var subscribers: [PortUse] = []
+        // Where each node runs (unknown machines are errors here).
+        var placement = Placement(description: description, localHost: localHost, socketDirectory: socketDirectory,
+                                  portBase: tcpPortBase, errors: &errors)
         // Exec nodes bind with their own code; built-in nodes refuse non-loopback tcp at run time.
         let execNodes = Set(description.nodes.filter { $0.type == NodeTypeRegistry.execType }.map(\.fullName))
 
@@ -54,7 +57,8 @@ public struct GraphBuilder {
                     continue
                 }
                 spec = found
-            } else if let problem = checkProgram(desc) {
+            } else if !placement.isRemote(name), let problem = checkProgram(desc) {
+                // (A program on another machine is looked up there, when it starts.)
                 errors.append(LaunchError("node '\(name)': \(problem)", at: desc.location))
             }
             let params = checkParams(desc, spec: spec, errors: &errors)
@@ -77,8 +81,6 @@ public struct GraphBuilder {
 
         // Endpoints: pinned where the file says so, else one ipc socket per topic in this launch's
         // dir (on the publisher's machine), or CURVE tcp when a subscriber is on another machine.
-        var placement = Placement(description: description, localHost: localHost, socketDirectory: socketDirectory,
-                                  portBase: tcpPortBase, errors: &errors)
         var endpoints: [String: String] = [:]
         var endpointOwner: [String: String] = [:]
         for (topic, use) in publishers.sorted(by: { $0.key < $1.key }) {
@@ -162,8 +164,14 @@ public struct GraphBuilder {
             if errors.isEmpty, let spec = nodes[i].spec {
                 let node = nodes[i]
                 do {
-                    _ = try spec.arguments(NodeWiring(name: node.name, namespace: node.description.namespace, type: node.type,
-                                                      params: node.params, inputs: node.inputs, outputs: node.outputs))
+                    let words = try spec.arguments(NodeWiring(name: node.name, namespace: node.description.namespace, type: node.type,
+                                                              params: node.params, inputs: node.inputs, outputs: node.outputs))
+                    // Types started with endpoints on their command line (record, view) have no
+                    // per-port keys yet: a CURVE input would silently receive nothing.
+                    if words.first != "node", let input = node.inputs.values.first(where: { $0.security != nil }) {
+                        errors.append(LaunchError("node '\(node.name)': type '\(node.type)' cannot subscribe to a topic of another machine yet ('\(input.topic)'); place it on the publisher's machine",
+                                                  at: node.description.location))
+                    }
                 } catch {
                     errors.append(LaunchError("\(error)", at: node.description.location))
                 }

@@ -30,6 +30,20 @@ public struct RemoteHandover: Codable, Sendable {
     /// launcher's own deadline, so the node is gone before the launcher kills ssh).
     public var graceSeconds: Double
 
+    public init(vlmnodeVersion: String, node: String, launchID: String, machine: String, builtin: Bool, argv: [String],
+                environment: [String: String], cwd: String?, files: [String: String], graceSeconds: Double) {
+        self.vlmnodeVersion = vlmnodeVersion
+        self.node = node
+        self.launchID = launchID
+        self.machine = machine
+        self.builtin = builtin
+        self.argv = argv
+        self.environment = environment
+        self.cwd = cwd
+        self.files = files
+        self.graceSeconds = graceSeconds
+    }
+
     enum CodingKeys: String, CodingKey {
         case version, node, machine, builtin, argv, environment, cwd, files
         case vlmnodeVersion = "vlmnode_version", launchID = "launch_id", graceSeconds = "grace_seconds"
@@ -99,8 +113,10 @@ enum LaunchKeys {
             for sub in subscribers {
                 guard let cert = certificates[sub] else { continue }
                 let path = dir + "/" + KeyPlan.publicFile(sub)
-                FileManager.default.createFile(atPath: path, contents: Data(cert.fileText(secret: false).utf8),
-                                               attributes: [.posixPermissions: 0o600])
+                guard FileManager.default.createFile(atPath: path, contents: Data(cert.fileText(secret: false).utf8),
+                                                     attributes: [.posixPermissions: 0o600]) else {
+                    throw LaunchError("cannot write \(path)", at: nil)
+                }
             }
         }
     }

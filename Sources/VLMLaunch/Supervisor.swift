@@ -39,7 +39,7 @@ public struct SupervisorOptions: Sendable {
 /// handlers); `run()` must be called on a thread that lives until it returns, because each node's
 /// parent-death signal is tied to the spawning thread.
 public final class Supervisor {
-    private final class Managed {
+    final class Managed {
         let node: LaunchGraph.Node
         let index: Int
         var argv: [String] = []
@@ -63,8 +63,8 @@ public final class Supervisor {
         }
     }
 
-    private let graph: LaunchGraph
-    private let options: SupervisorOptions
+    let graph: LaunchGraph
+    let options: SupervisorOptions
     private var managed: [Managed] = []
     /// Node output for the screen: never blocks the loop; its reader going away ends the launch.
     private let screen = ScreenWriter(fd: 1)
@@ -232,6 +232,8 @@ public final class Supervisor {
             if shutdownDeadline != nil {
                 log("\(m.node.name) \(text)")
                 m.done = true
+                // 137 = 128 + SIGKILL from `remote-node`: it had to kill the node at its deadline.
+                if m.node.isRemote, vlm_wifexited(status) != 0, vlm_wexitstatus(status) == 128 + SIGKILL { killedAny = true }
                 continue
             }
             let desc = m.node.description
@@ -347,51 +349,6 @@ public final class Supervisor {
         log("done: \(reason) (exit \(exitCode))")
     }
 
-    // MARK: remote nodes
-
-    /// ssh as the node's process, and the handover it will carry (docs/multi-host.md).
-    private func prepareRemote(_ m: Managed, machine: MachineDescription, context: LaunchContext) throws {
-        let node = m.node
-        var environment = node.description.environment
-        environment[NodeWiring.environmentKey] = try graph.wiring(for: node, launch: context).jsonString()
-        environment["VLMNODE_NAME"] = node.name
-        environment["PYTHONUNBUFFERED"] = "1"
-        var argv = node.description.arguments
-        if let spec = node.spec { argv = try spec.arguments(graph.wiring(for: node, launch: context)) + argv }
-        else { argv.insert(node.description.program ?? "", at: 0) }
-        let handover = RemoteHandover(
-            vlmnodeVersion: options.vlmnodeVersion, node: node.name, launchID: graph.launchID, machine: machine.name,
-            builtin: node.spec != nil, argv: argv, environment: environment, cwd: node.description.cwd,
-            files: try LaunchKeys.files(for: node, from: options.paths.socketDirectory.path + "/keys"),
-            graceSeconds: max(0.2, options.shutdownTimeout - 1))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        m.handover = Array(try encoder.encode(handover)) + [UInt8(ascii: "\n")]
-        m.argv = options.ssh.argv(for: machine, remote: SSHSettings.remoteCommand(machine))
-        m.argv[0] = GraphBuilder.findInPath(m.argv[0], path: m.environment["PATH"]) ?? m.argv[0]
-        // ssh gets the launcher's environment (its agent, HOME), never the node's wiring or keys.
-        m.environment = ProcessInfo.processInfo.environment
-    }
-
-    /// Writes what the pipe takes of the handover without blocking the loop.
-    private func sendInput(_ m: Managed) {
-        while m.inputFD >= 0, !m.pendingInput.isEmpty {
-            let n = m.pendingInput.withUnsafeBytes { write(m.inputFD, $0.baseAddress, $0.count) }
-            if n > 0 { m.pendingInput.removeFirst(n); continue }
-            if n < 0, errno == EINTR { continue }
-            if n < 0, errno == EAGAIN { return }
-            closeInput(m)  // ssh is gone; reap() will tell
-            return
-        }
-    }
-
-    private func closeInput(_ m: Managed) {
-        guard m.inputFD >= 0 else { return }
-        close(m.inputFD)
-        m.inputFD = -1
-        m.pendingInput.removeAll()
-    }
-
     // MARK: helpers
 
     /// Keeps the most serious outcome: 2 over 3 over 4 over 0.
@@ -426,7 +383,7 @@ public final class Supervisor {
         try? GraphRegistry.write(file, to: options.paths.graphFile)
     }
 
-    private func log(_ text: String) {
+    func log(_ text: String) {
         guard options.verbose else { return }
         FileHandle.standardError.write(Data("[launch] \(text)\n".utf8))
     }

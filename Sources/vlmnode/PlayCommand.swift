@@ -80,7 +80,8 @@ struct PlayCommand: ParsableCommand {
             defer { keys?.restore() }
             if startPaused { progress("paused (space to resume)") }
             if delay > 0 { Clock.sleep(untilMonotonic: Clock.monotonicNs() + UInt64(delay * 1e9)) }
-            let stats = try player.run(prepare: { try PreparedBusMessage(topic: $0, recordedParts: $1) },
+            // Staged before the deadline: a frame for shared-memory subscribers is in its slot already.
+            let stats = try player.run(prepare: { try publisher.stage(try PreparedBusMessage(topic: $0, recordedParts: $1)) },
                                        send: { try publisher.publish($0) })
             keys?.restore()
             progress("played \(stats.messages) messages (\(BagInfo.formatBytes(UInt64(stats.bytes)))) in \(stats.loops) round(s); "

@@ -66,4 +66,63 @@ import TestSupport
                 "\(open.stderr)")
         #expect(open.stderr.split(separator: "\n").count == 1, "\(open.stderr)")
     }
+
+    /// A `vlmnode source` CURVE server and a Python SDK node wired by `VLMNODE_WIRING` with a
+    /// `"security"` object (what the launcher will hand an exec node): frames cross, both ends
+    /// authenticated; the same node with a stranger's key gets none.
+    @Test(.enabled(if: (try? runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import zmq, numpy"], timeout: 30))?.status == 0,
+                   "python3 lacks pyzmq/numpy"))
+    func pythonSDKNodeReceivesFromCurveSourceThroughTheWiring() throws {
+        let dir = try makeTemporaryDirectory("curve-py")
+        try Self.keys(dir)
+        let k = { dir.appendingPathComponent($0).path }
+        let cam = try CurveCLITests.freePort()
+        let source = try VLMNodeBinary.start(["source", "lavfi:testsrc=size=64x48:rate=20", "--bind", "tcp://127.0.0.1:\(cam)",
+                                              "--identity", k("source.key"), "--authorized", k("auth-source")],
+                                             log: dir.appendingPathComponent("source.log"))
+        defer { CurveCLITests.stop(source) }
+        let script = """
+            import sys
+            from vlmnode import Node
+            node = Node.from_env()
+            frames = node.subscribe("image")
+            got = [frames.receive(timeout=float(sys.argv[1])) for _ in range(2)]
+            print("frames", sum(f is not None for f in got), got[0].width if got[0] else 0)
+            """
+        func run(_ identity: String, wait: Double) throws -> ProcessResult {
+            let wiring = """
+                {"version": 1, "name": "/py", "namespace": "/", "type": "exec", "params": {}, "outputs": {},
+                 "inputs": {"image": {"topic": "/camera/image", "type": "vlm/Frame", "endpoint": "tcp://127.0.0.1:\(cam)", "bind": false,
+                                      "security": {"identity": "\(k(identity))", "server_key": "\(k("source.pub"))"}}}}
+                """
+            var env = ProcessInfo.processInfo.environment
+            env["PYTHONPATH"] = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("python").path
+            env["VLMNODE_WIRING"] = wiring
+            return try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, "\(wait)"], environment: env, timeout: 60)
+        }
+        let good = try run("node.key", wait: 15)
+        #expect(good.status == 0 && good.stdout == "frames 2 64\n", "\(good.stdout) \(good.stderr)")
+        let stranger = try run("stranger.key", wait: 1.5)
+        #expect(stranger.status == 0 && stranger.stdout == "frames 0 0\n", "\(stranger.stdout) \(stranger.stderr)")
+    }
+
+    /// `vlmnode view --connect` a CURVE source with `--identity --server-key`: the Foxglove
+    /// WebSocket client (Tests/Support/foxglove_ws_check.py) gets the frames that crossed CURVE.
+    @Test(.enabled(if: ViewerCLITests.hasWebsockets, "python3 lacks websockets/protobuf/jsonschema: run Scripts/setup.sh"))
+    func viewConnectsToACurveSource() throws {
+        let dir = try makeTemporaryDirectory("curve-view")
+        try Self.keys(dir)
+        let k = { dir.appendingPathComponent($0).path }
+        let cam = try CurveCLITests.freePort()
+        let source = try VLMNodeBinary.start(["source", "lavfi:testsrc=size=320x240:rate=15", "--bind", "tcp://127.0.0.1:\(cam)",
+                                              "--identity", k("source.key"), "--authorized", k("auth-source")],
+                                             log: dir.appendingPathComponent("source.log"))
+        let (view, port) = try ViewerCLITests.startView(["--connect", "tcp://127.0.0.1:\(cam)",
+                                                         "--identity", k("node.key"), "--server-key", k("source.pub")], dir: dir)
+        defer { CurveCLITests.stop(view); CurveCLITests.stop(source) }
+        let check = try runProcess(URL(fileURLWithPath: "/usr/bin/env"),
+                                   ["python3", ViewerCLITests.support.appendingPathComponent("foxglove_ws_check.py").path, String(port)], timeout: 180)
+        let log = (try? String(contentsOf: dir.appendingPathComponent("view.log"), encoding: .utf8)) ?? ""
+        #expect(check.status == 0 && check.stdout.hasSuffix("OK\n"), "\(check.stdout)\n\(check.stderr)\n\(log)")
+    }
 }

@@ -55,6 +55,8 @@ let invalidCases: [InvalidCase] = [
                 "DIR/main.launch:2: machine 'ws': identity: cannot read key file DIR/keys/ws.key: No such file or directory"),
     InvalidCase("pinned endpoint on a topic that crosses machines", "<launch>\n  <machine name=\"ws\" address=\"192.0.2.7\"/>\n  <node name=\"a\" type=\"exec\" args=\"true\">\n    <output name=\"o\" endpoint=\"tcp://127.0.0.1:5999\"/>\n  </node>\n  <node name=\"b\" type=\"exec\" args=\"true\" machine=\"ws\">\n    <input name=\"o\" topic=\"/o\"/>\n  </node>\n</launch>\n",
                 "DIR/main.launch:4: node '/a': output 'o': topic '/o' crosses machines, so the launcher chooses its endpoint (CURVE tcp); remove endpoint="),
+    InvalidCase("record of a topic on another machine", "<launch>\n  <machine name=\"ws\" address=\"192.0.2.7\"/>\n  <node name=\"cam\" type=\"source\" machine=\"ws\">\n    <param name=\"input\" value=\"lavfi:testsrc\"/>\n  </node>\n  <node name=\"rec\" type=\"record\">\n    <param name=\"topics\" value=\"[/camera/image]\"/>\n    <param name=\"output\" value=\"/tmp/x.mcap\"/>\n  </node>\n</launch>\n",
+                "DIR/main.launch:6: node '/rec': type 'record' cannot subscribe to a topic of another machine yet ('/camera/image'); place it on the publisher's machine"),
     InvalidCase("missing type", "<launch>\n  <node name=\"a\"/>\n</launch>\n", "DIR/main.launch:2: <node> needs a type= attribute"),
     InvalidCase("unknown node type", "<launch>\n\n  <node name=\"a\" type=\"detector\"/>\n</launch>\n",
                 "DIR/main.launch:3: node '/a': unknown node type 'detector' (known: detect, exec, ground, record, source, video, vqa)"),

@@ -83,8 +83,9 @@ import VLMNode
             if let l = launcher, l.process.isRunning { kill(l.pid, SIGKILL); _ = l.waitExit(timeout: 5) }
         }
         var exitStatus: Int32?, elapsed = 0.0
+        let portBase = Int.random(in: 30000...39000)  // /camera/image, the first topic by name, gets this port
         let sealed = try Self.capture(net, name: "curve") {
-            let l = try MultiHostLaunchTests.launch(net, files.main)
+            let l = try MultiHostLaunchTests.launch(net, files.main, portBase: portBase)
             launcher = l
             let ok = poll(timeout: 120) { l.stdout.contains("CONTROLLER OK") || !l.process.isRunning }
             #expect(ok && l.stdout.contains("CONTROLLER OK"), "stdout: \(l.stdout)\nstderr: \(l.stderr)")
@@ -92,6 +93,16 @@ import VLMNode
             #expect(l.stdout.contains("[controller] controller got /detections vlm/Detections"), "\(l.stdout)")
             #expect(l.stderr.contains("topic /camera/image (vlm/Frame) at tcp://"), "\(l.stderr)")
             #expect(!net.processesInB().isEmpty)
+            // The detector's keys went over ssh's stdin: not on its command line, not in its environment.
+            if let ssh = l.nodePID("/detector") {
+                let seen = ["cmdline", "environ"].map { (try? String(contentsOfFile: "/proc/\(ssh)/\($0)", encoding: .utf8)) ?? "" }
+                #expect(seen[0].contains("remote-node"))
+                #expect(!seen.contains { $0.contains("secret-key") || $0.contains("VLMNODE_WIRING") })
+            }
+            // A subscriber on B without the launch's keys gets nothing from the camera, and is counted.
+            let stranger = net.inB([VLMNodeBinary.url.path, "topic", "echo", "/camera/image", "--connect",
+                                    "tcp://\(net.addressA):\(portBase)", "--count", "1", "--timeout", "2"], timeout: 30)
+            #expect(stranger.status != 0 && stranger.output.contains("no message on /camera/image"), "\(stranger.output)")
             let start = Date()
             l.signal(SIGINT)
             exitStatus = l.waitExit(timeout: 10)
@@ -99,6 +110,10 @@ import VLMNode
             let clean = poll(timeout: max(0.1, 3 - elapsed)) { net.processesInB().isEmpty }
             #expect(clean, "left in B 3 s after SIGINT: \(net.processesInB())")
         }
+        // The camera's summary at its stop counts the stranger.
+        let summary = launcher?.stdout.split(separator: "\n").first { $0.hasPrefix("[camera] published ") } ?? ""
+        #expect(summary.contains(", CURVE: ") && !summary.contains(" accepted, 0 refused"), "\(launcher?.stdout ?? "")")
+        print("multi-host launch: SIGINT to exit \(String(format: "%.2f", elapsed)) s")
         #expect(exitStatus == 0, "stderr: \(launcher?.stderr ?? "")")
         #expect(elapsed < 3, "the launch took \(elapsed) s to end after SIGINT")
         // The launch's keys went with it: nothing secret is left on either side.

@@ -74,7 +74,67 @@ import VLMNode
         #expect(clean, "left in B 3 s after SIGINT: \(net.processesInB())")
     }
 
-    @Test func killingTheSSHClientEndsTheRemoteNode() throws {
+    @Test func killingTheSSHClientEndsTheRemoteNodeAndRespawnStartsANewOne() throws {
+        guard let net = try Self.network() else { return }
+        defer { net.tearDown() }
+        let files = try LaunchFiles(["main.launch": """
+            <launch>
+              \(Self.machine(net))
+              <node name="far" type="exec" machine="b" respawn="true" respawn_delay="0.5"
+                    args="sh -c 'echo far up $$$$; exec sleep 60'"/>
+            </launch>
+            """])
+        let launcher = try Self.launch(net, files.main)
+        defer { if launcher.process.isRunning { kill(launcher.pid, SIGKILL); _ = launcher.waitExit(timeout: 5) } }
+        let up = poll(timeout: 60) { launcher.stdout.contains("[far] far up") }
+        #expect(up, "stdout: \(launcher.stdout)\nstderr: \(launcher.stderr)")
+        guard up, let ssh = launcher.nodePID("/far") else { return }
+        let first = net.processesInB().map(\.pid)
+        #expect(!first.isEmpty)
+        kill(ssh, SIGKILL)
+        // The link is gone, so the remote side ends the node (and its session) by itself.
+        let gone = poll(timeout: 10) { Set(net.processesInB().map(\.pid)).isDisjoint(with: first) }
+        #expect(gone, "still in B after the ssh client was killed: \(net.processesInB()) (first: \(first))")
+        #expect(poll(timeout: 5) { launcher.stderr.contains("/far killed by signal 9 (SIGKILL); respawning in 0.5 s (1/10)") },
+                "\(launcher.stderr)")
+        // Supervised like a local node: respawned, over a new ssh connection.
+        let again = poll(timeout: 30) { launcher.stdout.components(separatedBy: "[far] far up").count == 3 }
+        #expect(again, "\(launcher.stdout)")
+        launcher.signal(SIGINT)
+        #expect(launcher.waitExit(timeout: 10) == 0, "\(launcher.stderr)")
+        #expect(poll(timeout: 3) { net.processesInB().isEmpty }, "\(net.processesInB())")
+    }
+
+    /// A remote node that ignores SIGINT is killed on its machine before the launcher's deadline;
+    /// the launch says so (exit 4) and still ends within 3 s.
+    @Test func remoteNodeIgnoringSIGINTIsKilledThereWithinTheDeadline() throws {
+        guard let net = try Self.network() else { return }
+        defer { net.tearDown() }
+        let files = try LaunchFiles(["main.launch": """
+            <launch>
+              \(Self.machine(net))
+              <node name="stubborn" type="exec" machine="b"
+                    args="sh -c 'trap &quot;&quot; INT TERM; echo stubborn up; while true; do sleep 0.1; done'"/>
+            </launch>
+            """])
+        let launcher = try Self.launch(net, files.main)
+        defer { if launcher.process.isRunning { kill(launcher.pid, SIGKILL); _ = launcher.waitExit(timeout: 5) } }
+        let up = poll(timeout: 60) { launcher.stdout.contains("[stubborn] stubborn up") }
+        #expect(up, "stdout: \(launcher.stdout)\nstderr: \(launcher.stderr)")
+        guard up else { return }
+        let start = Date()
+        launcher.signal(SIGINT)
+        let status = launcher.waitExit(timeout: 10)
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(status == 4, "\(launcher.stderr)")
+        #expect(elapsed < 3, "took \(elapsed) s")
+        #expect(launcher.stderr.contains("/stubborn exited with status 137"), "\(launcher.stderr)")
+        #expect(poll(timeout: max(0.1, 3 - elapsed)) { net.processesInB().isEmpty }, "\(net.processesInB())")
+    }
+
+    /// A launcher that dies without tearing down (SIGKILL): its guardian ends the ssh clients, so
+    /// the remote side sees its stdin close and ends the node.
+    @Test func sigkilledLauncherStillEndsTheRemoteNode() throws {
         guard let net = try Self.network() else { return }
         defer { net.tearDown() }
         let files = try LaunchFiles(["main.launch": """
@@ -87,16 +147,10 @@ import VLMNode
         defer { if launcher.process.isRunning { kill(launcher.pid, SIGKILL); _ = launcher.waitExit(timeout: 5) } }
         let up = poll(timeout: 60) { launcher.stdout.contains("[far] far up") }
         #expect(up, "stdout: \(launcher.stdout)\nstderr: \(launcher.stderr)")
-        guard up, let ssh = launcher.nodePID("/far") else { return }
-        #expect(!net.processesInB().isEmpty)
-        kill(ssh, SIGKILL)
-        let gone = poll(timeout: 10) { net.processesInB().isEmpty }
-        #expect(gone, "left in B after the ssh client was killed: \(net.processesInB())")
-        // The launcher saw its node end (a failure: it did not exit by itself) and stops with 3.
-        let ended = poll(timeout: 5) { launcher.stderr.contains("/far killed by signal 9") }
-        #expect(ended, "\(launcher.stderr)")
-        launcher.signal(SIGINT)
-        #expect(launcher.waitExit(timeout: 10) == 3)
+        guard up else { return }
+        launcher.signal(SIGKILL)
+        _ = launcher.waitExit(timeout: 5)
+        #expect(poll(timeout: 10) { net.processesInB().isEmpty }, "left in B after the launcher was SIGKILLed: \(net.processesInB())")
     }
 
     @Test func checkReachesTheMachineAndComparesVersions() throws {

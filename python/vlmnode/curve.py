@@ -54,16 +54,18 @@ def _load_identity(path):
     return public, secret
 
 
-def apply_security(sock, binding, context, what):
-    """Makes `sock` a CURVE server (binding.bind) or client from binding.security; call before
+def apply_security(sock, binding, context, what, binds=None):
+    """Makes `sock` a CURVE server (when it binds: `binds`, default binding.bind) or client from
+    binding.security; call before
     bind/connect. A server's AuthorizedKeys (accepted/refused counters) is kept as binding.curve.
     Raises WiringError naming `what` for a half pair, the other side's field or a bad key file."""
     from .node import WiringError
+    binds = bool(binding.bind) if binds is None else binds
     s = binding.security or {}
     identity, authorized, server_key = s.get("identity"), s.get("authorized"), s.get("server_key")
-    side, other = (("authorized", authorized), "server_key") if binding.bind else (("server_key", server_key), "authorized")
+    side, other = (("authorized", authorized), "server_key") if binds else (("server_key", server_key), "authorized")
     if s.get(other) is not None:
-        raise WiringError(f"{what}: security: \"{other}\" is for a port that {'connects' if binding.bind else 'binds'}")
+        raise WiringError(f"{what}: security: \"{other}\" is for a port that {'connects' if binds else 'binds'}")
     if (identity is None) != (side[1] is None):
         raise WiringError(f"{what}: security: \"identity\" and \"{side[0]}\" go together")
     if identity is None:
@@ -73,7 +75,7 @@ def apply_security(sock, binding, context, what):
     try:
         public, secret = _load_identity(identity)
         sock.curve_publickey, sock.curve_secretkey = public, secret
-        if not binding.bind:
+        if not binds:
             sock.curve_serverkey = zmq.auth.load_certificate(server_key)[0]
             return None
         keys = AuthorizedKeys(what, authorized)

@@ -238,9 +238,8 @@ class Node:
             sock = self.context.socket(zmq.PUB)
             sock.setsockopt(zmq.SNDHWM, 100)
             sock.setsockopt(zmq.LINGER, 500)
-            b.bind = b.bind is not False  # an output binds unless told to connect (apply_security reads it)
-            apply_security(sock, b, self.context, f"node {self.name}: output {role!r}")
-            (sock.bind if b.bind else sock.connect)(b.endpoint)
+            apply_security(sock, b, self.context, f"node {self.name}: output {role!r}", binds=b.bind is not False)
+            (sock.connect if b.bind is False else sock.bind)(b.endpoint)
             self._publishers[role] = (sock, b)
         return self._publishers[role]
 
