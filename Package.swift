@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "VLMNode", dependencies: ["VLMBus", "VLMCore", "VLMMessages"]),
         .target(name: "CVLMProcess"),
         .target(name: "VLMLaunch", dependencies: ["VLMNode", "CVLMProcess"]),
-        .target(name: "VLMRecord", dependencies: ["VLMBus", "VLMFoxglove", "CZstd", "CLZ4", "CZlib"], swiftSettings: fastMath),
+        .target(name: "VLMRecord", dependencies: ["VLMBus", "VLMMessages", "VLMFoxglove", "CZstd", "CLZ4", "CZlib"], swiftSettings: fastMath),
         // Foxglove schemas and encodings shared by `record` and `view` (protobuf frames, JSON results, annotations).
         .target(name: "VLMFoxglove", dependencies: ["VLMBus", "VLMMessages", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // `vlmnode view`: Foxglove WebSocket server + browser page.
@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "VideoTextTests", dependencies: ["VideoText", "TestSupport"]),
         .testTarget(name: "VLMPluginsTests", dependencies: ["VLMPlugins", "VLMNode", "VLMMessages", "VLMBus", "Detection", "VideoText", "Grounding", "TestSupport"]),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding", "TestSupport"]),
-        .testTarget(name: "VQATests", dependencies: ["VQA", "TestSupport"]),
+        .testTarget(name: "VQATests", dependencies: ["VQA", "VLMNode", "TestSupport"]),
         // End-to-end tests that run the built `vlmnode` binary.
         .testTarget(name: "CLITests", dependencies: ["vlmnode", "VLMBus", "VLMRecord", "VLMNode", "VLMMessages", "TestSupport"]),
     ],

@@ -16,6 +16,7 @@ APT_PACKAGES=(
     gcc  # builds Examples/c (tested by VLMBusTests)
     chromium  # the viewer page test and `bench view` (headless)
     tcpdump  # CLITests capture loopback to check CURVE hides the headers
+    iproute2 openssh-server openssh-client  # VLMLaunchTests: two network namespaces, a launch over ssh
 )
 # Python packages the tests and the Examples/ controllers use (never torch: that is dev-time only).
 PIP_PACKAGES=(pyzmq numpy mcap mcap-protobuf-support protobuf jsonschema websockets pytest)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A robot-controller sketch: subscribe to vlm/Detections and print the best box per query.
 
-Needs only pyzmq. Start a detector first, e.g.
+Written on the vlmnode Python SDK (python/vlmnode: pyzmq + numpy). Start a detector first, e.g.
 
     vlmnode source lavfi:testsrc=size=640x480:rate=30 --bind ipc:///tmp/cam.sock &
     vlmnode node detect --input ipc:///tmp/cam.sock --queries "red cup, blue bowl" \
@@ -10,19 +10,33 @@ Needs only pyzmq. Start a detector first, e.g.
         --queries-endpoint ipc:///tmp/queries.sock --set-queries "red cup, robot gripper"
 
 Started by `vlmnode launch` (Launch/detect_camera.launch), it needs no options: the endpoint and
-topic of its `detections` input come from the VLMNODE_WIRING environment variable.
+topic of its `detections` input come from the VLMNODE_WIRING environment variable (and, when the
+detector runs on another machine, the CURVE key files the SDK loads: Launch/robot_workstation.launch).
 
 One line per result: the frame it came from, its latency, and per query the best box (or "-").
 With --set-queries, the controller first replaces the node's queries (a vlm/Text message on the
 node's queries input, which the node binds) and waits for results that use them.
 """
 import argparse
-import json
 import os
 import sys
-import time
 
-import zmq
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from vlmnode import Binding, Detections, Node, Text, WiringError  # noqa: E402
+
+
+def describe(d):
+    best = {}
+    for box in d.detections:
+        if box["label"] not in best or box["score"] > best[box["label"]]["score"]:
+            best[box["label"]] = box
+    cells = []
+    for q in d.queries:
+        b = best.get(q)
+        cells.append(f"{q}: " + (f"{b['score']:.2f} [{', '.join(f'{v:.0f}' for v in b['box'])}]" if b else "-"))
+    stamp = d.extra
+    return (f"frame {d.source_seq} latency {stamp.get('latency_ms', 0):.0f} ms queries v{d.queries_version} "
+            f"dropped {stamp.get('frames_dropped')} | " + " | ".join(cells))
 
 
 def main():
@@ -35,62 +49,34 @@ def main():
     ap.add_argument("--queries-topic", default="/detections/queries")
     ap.add_argument("--set-queries", help='replace the queries, e.g. "red cup, robot gripper"')
     args = ap.parse_args()
+    if args.set_queries and not args.queries_endpoint:
+        sys.exit("--set-queries needs --queries-endpoint")
 
-    if not args.connect or not args.topic:
-        wiring = json.loads(os.environ.get("VLMNODE_WIRING", "{}"))
-        port = wiring.get("inputs", {}).get("detections", {})
-        args.connect = args.connect or port.get("endpoint")
-        args.topic = args.topic or port.get("topic") or "/detections"
-    if not args.connect:
-        sys.exit("no detections endpoint: give --connect ENDPOINT (or run from a launch file)")
-
-    ctx = zmq.Context()
-    sub = ctx.socket(zmq.SUB)
-    sub.connect(args.connect)
-    sub.setsockopt_string(zmq.SUBSCRIBE, args.topic)
-    sub.setsockopt(zmq.RCVTIMEO, int(args.timeout * 1000))
-
-    wanted_version = None
+    queries = {"queries": Binding(args.queries_topic, "vlm/Text", args.queries_endpoint, bind=False)} if args.set_queries else {}
+    try:
+        node = Node.client("detections", "vlm/Detections", args.connect, args.topic, "/detections", outputs=queries)
+        results = node.subscribe("detections", latest=False)  # every result, in order
+    except WiringError as e:
+        sys.exit(f"no detections endpoint: give --connect ENDPOINT (or run from a launch file): {e}")
+    wanted = None
     if args.set_queries:
-        if not args.queries_endpoint:
-            sys.exit("--set-queries needs --queries-endpoint")
-        pub = ctx.socket(zmq.PUB)
-        pub.connect(args.queries_endpoint)
-        time.sleep(0.5)  # let the connection and subscription settle (PUB drops until then)
-        header = {"v": 1, "type": "vlm/Text", "seq": 0, "stamp_ns": time.time_ns(), "text": args.set_queries}
-        pub.send_multipart([args.queries_topic.encode(), json.dumps(header).encode()])
-        wanted = [q.strip() for q in args.set_queries.split(",") if q.strip()]
+        node.publish_once("queries", Text(text=args.set_queries))
+        wanted = Text(text=args.set_queries).items()
 
     received = 0
-    while args.count == 0 or received < args.count:
-        try:
-            parts = sub.recv_multipart()
-        except zmq.Again:
-            sys.exit(f"no detections within {args.timeout} s")
-        if len(parts) < 2 or parts[0].decode("utf-8", "replace") != args.topic:
-            continue
-        try:
-            h = json.loads(parts[1])
-        except ValueError:
-            continue
-        if h.get("type") != "vlm/Detections":
-            continue
-        if args.set_queries and wanted_version is None:
-            if h.get("queries") != wanted:
+    try:
+        for d in results.messages(Detections, timeout=args.timeout):
+            if wanted is not None and d.queries != wanted:
                 continue  # results still computed with the old queries
-            wanted_version = h.get("queries_version")
-        best = {}
-        for d in h.get("detections", []):
-            if d["label"] not in best or d["score"] > best[d["label"]]["score"]:
-                best[d["label"]] = d
-        cells = []
-        for q in h.get("queries", []):
-            d = best.get(q)
-            cells.append(f"{q}: " + (f"{d['score']:.2f} [{', '.join(f'{v:.0f}' for v in d['box'])}]" if d else "-"))
-        print(f"frame {h.get('source_seq')} latency {h.get('latency_ms', 0):.0f} ms "
-              f"queries v{h.get('queries_version')} dropped {h.get('frames_dropped')} | " + " | ".join(cells), flush=True)
-        received += 1
+            wanted = None
+            print(describe(d), flush=True)
+            received += 1
+            if received == args.count:
+                break
+    except TimeoutError:
+        sys.exit(f"no detections within {args.timeout} s")
     print(f"received {received} results")
+    node.close()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A pick-and-place controller sketch: subscribe to vlm/Grounding and print where to act.
 
-Needs only pyzmq. Start a grounding node first, e.g.
+Written on the vlmnode Python SDK (python/vlmnode: pyzmq + numpy). Start a grounding node first, e.g.
 
     vlmnode source lavfi:testsrc=size=640x480:rate=30 --bind ipc:///tmp/cam.sock &
     vlmnode node ground --input ipc:///tmp/cam.sock --bind ipc:///tmp/ground.sock \
@@ -19,12 +19,11 @@ With --command, the controller first sends the command (a vlm/Text message on th
 commands input) and waits for results that answer it.
 """
 import argparse
-import json
 import os
 import sys
-import time
 
-import zmq
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from vlmnode import Binding, Grounding, Node, Text, WiringError  # noqa: E402
 
 
 def point(target):
@@ -32,11 +31,11 @@ def point(target):
     return f"({x:.0f}, {y:.0f})"
 
 
-def describe(h):
-    """One line for a vlm/Grounding header."""
-    if h.get("error"):
-        return f"command refused: {h['error']}"
-    targets = {t["role"]: t for t in h.get("targets", [])}
+def describe(g):
+    """One line for a vlm/Grounding message."""
+    if g.error:
+        return f"command refused: {g.error}"
+    targets = {t["role"]: t for t in g.targets or []}
     missing = [t for t in targets.values() if not t.get("found")]
     if missing:
         return "not found: " + "; ".join(t.get("message", t.get("phrase") or "?") for t in missing)
@@ -45,7 +44,7 @@ def describe(h):
     if dest:
         line += f" -> place at {point(dest)}"
     scores = ", ".join(f"{r} {t['score']:.2f}" for r, t in targets.items() if t.get("score") is not None)
-    return f"{line}   [frame {h.get('source_seq')}, {h.get('action')}, {scores}]"
+    return f"{line}   [frame {g.source_seq}, {g.action}, {scores}]"
 
 
 def main():
@@ -58,49 +57,31 @@ def main():
     ap.add_argument("--commands-topic", default="/ground/command")
     ap.add_argument("--command", help='send this command first, e.g. "pick up the red cup and put it in the blue bowl"')
     args = ap.parse_args()
+    if args.command and not args.commands_endpoint:
+        sys.exit("--command needs --commands-endpoint")
 
-    if not args.connect or not args.topic:
-        wiring = json.loads(os.environ.get("VLMNODE_WIRING", "{}"))
-        port = wiring.get("inputs", {}).get("grounding", {})
-        args.connect = args.connect or port.get("endpoint")
-        args.topic = args.topic or port.get("topic") or "/grounding"
-    if not args.connect:
-        sys.exit("no grounding endpoint: give --connect ENDPOINT (or run from a launch file)")
-
-    ctx = zmq.Context()
-    sub = ctx.socket(zmq.SUB)
-    sub.connect(args.connect)
-    sub.setsockopt_string(zmq.SUBSCRIBE, args.topic)
-    sub.setsockopt(zmq.RCVTIMEO, int(args.timeout * 1000))
-
+    commands = {"commands": Binding(args.commands_topic, "vlm/Text", args.commands_endpoint, bind=False)} if args.command else {}
+    try:
+        node = Node.client("grounding", "vlm/Grounding", args.connect, args.topic, "/grounding", outputs=commands)
+        results = node.subscribe("grounding", latest=False)  # every result, in order
+    except WiringError as e:
+        sys.exit(f"no grounding endpoint: give --connect ENDPOINT (or run from a launch file): {e}")
     if args.command:
-        if not args.commands_endpoint:
-            sys.exit("--command needs --commands-endpoint")
-        pub = ctx.socket(zmq.PUB)
-        pub.connect(args.commands_endpoint)
-        time.sleep(0.5)  # let the connection and subscription settle (PUB drops until then)
-        header = {"v": 1, "type": "vlm/Text", "seq": 0, "stamp_ns": time.time_ns(), "text": args.command}
-        pub.send_multipart([args.commands_topic.encode(), json.dumps(header).encode()])
+        node.publish_once("commands", Text(text=args.command))
 
     received = 0
-    while args.count == 0 or received < args.count:
-        try:
-            parts = sub.recv_multipart()
-        except zmq.Again:
-            sys.exit(f"no grounding result within {args.timeout} s")
-        if len(parts) < 2 or parts[0].decode("utf-8", "replace") != args.topic:
-            continue
-        try:
-            h = json.loads(parts[1])
-        except ValueError:
-            continue
-        if h.get("type") != "vlm/Grounding":
-            continue
-        if args.command and h.get("command") != args.command:
-            continue  # results for an earlier command
-        print(describe(h), flush=True)
-        received += 1
+    try:
+        for g in results.messages(Grounding, timeout=args.timeout):
+            if args.command and g.command != args.command:
+                continue  # results for an earlier command
+            print(describe(g), flush=True)
+            received += 1
+            if received == args.count:
+                break
+    except TimeoutError:
+        sys.exit(f"no grounding result within {args.timeout} s")
     print(f"received {received} results")
+    node.close()
 
 
 if __name__ == "__main__":

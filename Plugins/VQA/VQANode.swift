@@ -27,6 +27,7 @@ public enum VQANodePlugin: NodePlugin {
             ParamSpec("questions", .stringList, doc: "standing questions, re-answered every N frames"),
             ParamSpec("every", .int, default: .int(1), doc: "answer the standing questions every N frames"),
             ParamSpec("top_k", .int, default: .int(5), doc: "answers per question"),
+            NodePrecision.param,
         ])
 
     /// Resolves the model through the ModelStore (folder, HF cache or download) and loads it.
@@ -35,7 +36,10 @@ public enum VQANodePlugin: NodePlugin {
         let folder: URL
         do { folder = try ModelStore().resolve(model).folder } catch { throw InputError("model \(model): \(error)") }
         let standing = try wiring.stringList("questions") ?? []
-        return try VQAProcessor(vqa: ViltVQA(folder: folder), standing: standing,
+        let precision = try NodePrecision.resolve(wiring)  // a bad value fails before the model loads
+        let vqa = try ViltVQA(folder: folder)
+        NodePrecision.apply(precision, to: [vqa.model])
+        return try VQAProcessor(vqa: vqa, standing: standing,
                                 every: try wiring.int("every") ?? 1, topK: try wiring.int("top_k") ?? 5)
     }
 }

@@ -4,7 +4,7 @@ onnxruntime); CI never runs it.
 
     python precision_reference.py KIND SOURCE OUTDIR [--outliers] [--threads N] [--runs N] [--speed]
 
-KIND: clip | owlvit | xclip | clipseg. SOURCE: a model folder (e.g. a test fixture) or "random"
+KIND: clip | owlvit | xclip | clipseg | vilt. SOURCE: a model folder (e.g. a test fixture) or "random"
 (the real-size default config with seeded random weights). OUTDIR receives model/ (the weights,
 saved when SOURCE is random or --outliers changed them), inputs.json + pixels.f32 (the inputs), and
 the ONNX files, and result.json (what it prints). --outliers scales channels 7, 100 and 333 (mod width) of every image-encoder layer
@@ -15,7 +15,8 @@ the few large activation channels trained ViTs have. --speed uses the bench work
 Deviation metrics (reduced vs fp32 on the same inputs), the same definitions as the Swift side:
 clip: image_cos_min (image embeddings), max_dprob (softmax over texts); owlvit: max_dscore
 (sigmoid logits), box_iou_min/mean over the 10 best fp32 patches, topk_agree; xclip: top1_agree,
-max_dprob; clipseg: mask_iou_min (sigmoid > 0.5; two empty masks count as 1), max_dprob."""
+max_dprob; clipseg: mask_iou_min (sigmoid > 0.5; two empty masks count as 1), max_dprob; vilt (questions
+about one image): top1_agree (questions whose best answer is unchanged), max_dscore (sigmoid answer scores)."""
 import json, os, re, sys, time
 import numpy as np
 import torch
@@ -31,12 +32,15 @@ os.makedirs(outdir, exist_ok=True)
 
 import transformers as tf
 classes = {"clip": (tf.CLIPModel, tf.CLIPConfig), "owlvit": (tf.OwlViTForObjectDetection, tf.OwlViTConfig),
-           "xclip": (tf.XCLIPModel, tf.XCLIPConfig), "clipseg": (tf.CLIPSegForImageSegmentation, tf.CLIPSegConfig)}
+           "xclip": (tf.XCLIPModel, tf.XCLIPConfig), "clipseg": (tf.CLIPSegForImageSegmentation, tf.CLIPSegConfig),
+           "vilt": (tf.ViltForQuestionAnswering, tf.ViltConfig)}
 Model, Config = classes[kind]
 if source == "random":
     config = Config()
     if kind == "clipseg":  # CIDAS/clipseg-rd64-refined, as `vlmnode bench clipseg`
         config = Config(use_complex_transposed_convolution=True); config.vision_config.patch_size = 16
+    if kind == "vilt":  # dandelin/vilt-b32-finetuned-vqa's config, as `vlmnode bench vilt`: 3129 answers
+        config = Config(id2label={i: f"answer {i}" for i in range(3129)}, label2id={f"answer {i}": i for i in range(3129)})
     model = Model(config).eval()
 else:
     model = Model.from_pretrained(source).eval()
@@ -45,7 +49,7 @@ model_dir = source
 if outliers:
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if re.search(r"vision_model\.encoder\.layers\.\d+\.layer_norm[12]\.(weight|bias)$", name):
+            if re.search(r"(vision_model\.encoder\.layers\.\d+\.layer_norm[12]|vilt\.encoder\.layer\.\d+\.layernorm_(before|after))\.(weight|bias)$", name):
                 for c, f in ((7, 20.0), (100, 35.0), (333, 50.0)):
                     p[c % p.shape[0]] *= f
 if (source == "random" or outliers) and not speed:
@@ -54,12 +58,18 @@ if (source == "random" or outliers) and not speed:
 
 # Inputs (seeded): the bench workloads with --speed, larger batches for accuracy.
 g = torch.Generator().manual_seed(1)
-vc, tcfg = config.vision_config, config.text_config
+vc, tcfg = (config, config) if kind == "vilt" else (config.vision_config, config.text_config)
 size = vc.image_size if kind != "clipseg" else (352 if source == "random" else vc.image_size)
 vocab, length = tcfg.vocab_size, min(16, tcfg.max_position_embeddings)
 def ids_(n):
     ids = torch.randint(1, vocab - 2, (n, length), generator=g); ids[:, -1] = vocab - 1; return ids
-if kind == "clip":
+if kind == "vilt":  # questions about one image (every pixel valid); random: the bench's 384x640 and 11 tokens
+    length = 11 if source == "random" else 12
+    h, w = (384, 640) if source == "random" else (64, 96)
+    pixels = torch.randn(1, 3, h, w, generator=g)
+    ids = torch.randint(1000 if source == "random" else 5, 30000 if source == "random" else 175, (1 if speed else 4, length), generator=g)
+    ids[:, 0], ids[:, -1] = (101, 102) if source == "random" else (2, 3)
+elif kind == "clip":
     pixels, ids = torch.randn(1 if speed else 4, 3, size, size, generator=g), ids_(2 if speed else 8)
 elif kind == "owlvit":
     pixels, ids = torch.randn(1, 3, size, size, generator=g), ids_(2 if speed else 3)
@@ -77,6 +87,10 @@ names = ["input_ids", "pixel_values"]
 class W(torch.nn.Module):
     def __init__(s, m): super().__init__(); s.m = m
     def forward(s, input_ids, pixel_values):
+        if kind == "vilt":  # every question about the one image, every pixel valid
+            b, (_, c, h, w) = input_ids.shape[0], pixel_values.shape
+            return s.m(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), pixel_values=pixel_values.expand(b, c, h, w),
+                       pixel_mask=torch.ones(b, h, w, dtype=torch.long)).logits
         o = s.m(input_ids=input_ids, pixel_values=pixel_values)
         if kind == "clip": return o.logits_per_image, o.image_embeds
         if kind == "owlvit": return o.logits, o.pred_boxes
@@ -109,6 +123,9 @@ def deviation(ref, red):
         iou = iou_cxcywh(ref[1][0][top0], red[1][0][top0])
         return {"max_dscore": float(np.abs(s0 - s1).max()), "box_iou_min": float(iou.min()), "box_iou_mean": float(iou.mean()),
                 "topk_agree": len(set(top0.tolist()) & set(top1.tolist())) / 10}
+    if kind == "vilt":
+        s0, s1 = sigmoid(ref[0]), sigmoid(red[0])
+        return {"top1_agree": float((s0.argmax(-1) == s1.argmax(-1)).mean()), "max_dscore": float(np.abs(s0 - s1).max())}
     if kind == "xclip":
         p0, p1 = softmax(ref[0]), softmax(red[0])
         return {"top1_agree": float((p0.argmax(-1) == p1.argmax(-1)).mean()), "max_dprob": float(np.abs(p0 - p1).max())}
@@ -128,8 +145,15 @@ try:
     import onnxruntime as ort
     from onnxruntime.quantization import quantize_dynamic, QuantType
     path = os.path.join(outdir, f"{kind}.onnx"); qpath = path.replace(".onnx", ".int8.onnx")
-    with torch.no_grad():
-        torch.onnx.export(W(model), (ids, pixels), path, input_names=names, opset_version=17, dynamo=False)
+    # ViLT keeps every valid patch in eval, in a torch.multinomial order attention cannot see; a fixed
+    # order exports cleanly and computes the same logits (as vilt_reference.py).
+    real = torch.multinomial
+    if kind == "vilt": torch.multinomial = lambda input, n, replacement=False, **kw: torch.arange(n)
+    try:
+        with torch.no_grad():
+            torch.onnx.export(W(model), (ids, pixels), path, input_names=names, opset_version=17, dynamo=False)
+    finally:
+        torch.multinomial = real
     quantize_dynamic(path, qpath, weight_type=QuantType.QInt8)  # ORT's recommended default for transformers
     so = ort.SessionOptions(); so.intra_op_num_threads = threads; so.inter_op_num_threads = 1
     outs = {}

@@ -75,8 +75,9 @@ void *vlm_q_scratch(size_t bytes) {
 int vlm_q_padded_n(int n) { return (n + NR - 1) / NR * NR; }
 size_t vlm_q8_packed_bytes(int n, int k) { return (size_t)vlm_q_padded_n(n) / NR * (size_t)((k + 3) / 4) * 64; }
 int vlm_q8_row_bytes(int k) { return (k + 3) / 4 * 4; }
-int vlm_q8_act_max(int path) { return path == VLM_QPATH_AVX2 ? 63 : 127; }
-int vlm_q8_offset(int path) { return path == VLM_QPATH_AVX2 ? 64 : 128; }
+int vlm_q8_act_max(int path) { (void)path; return 127; }
+// u8 activations shifted by 128 for vpdpbusd; the AVX2 kernel's sign trick needs them signed.
+int vlm_q8_offset(int path) { return path == VLM_QPATH_AVX2 ? 0 : 128; }
 
 void vlm_q8_pack(const float *w, int ldw, int n, int k, const float *smooth,
                  int8_t *packed, float *scales, int32_t *sums) {
@@ -130,8 +131,14 @@ static void quantize_portable(int m, int k, const float *x, int ldx, const float
 void vlm_q8_quantize(int path, int m, int k, const float *x, int ldx, const float *inv_smooth,
                      uint8_t *xq, float *row_scales) {
 #if defined(__x86_64__)
-    if (path != VLM_QPATH_PORTABLE && cpu_flags[VLM_QPATH_VNNI512]) {
+    // The AVX-512 quantizer only for the AVX-512 kernels: a forced AVX2 (or AVX-VNNI) run uses
+    // AVX2 code only, as on a CPU without AVX-512.
+    if ((path == VLM_QPATH_VNNI512 || path == VLM_QPATH_VNNI256) && cpu_flags[path]) {
         vlm_q8_quantize_avx512(m, k, x, ldx, inv_smooth, vlm_q8_act_max(path), vlm_q8_offset(path), xq, row_scales);
+        return;
+    }
+    if ((path == VLM_QPATH_AVX2 || path == VLM_QPATH_AVXVNNI) && cpu_flags[path]) {
+        vlm_q8_quantize_avx2(m, k, x, ldx, inv_smooth, vlm_q8_act_max(path), vlm_q8_offset(path), xq, row_scales);
         return;
     }
 #endif

@@ -28,6 +28,8 @@ void vlm_q8_gemm_avx2(const vlm_qargs *g, int q0, int q1);
 void vlm_bf16_gemm_avx512(const vlm_qargs *g, int q0, int q1);
 void vlm_q8_quantize_avx512(int m, int k, const float *x, int ldx, const float *inv_smooth,
                             int act_max, int offset, uint8_t *xq, float *row_scales);
+void vlm_q8_quantize_avx2(int m, int k, const float *x, int ldx, const float *inv_smooth,
+                          int act_max, int offset, uint8_t *xq, float *row_scales);
 #endif
 
 #endif

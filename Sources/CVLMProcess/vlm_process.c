@@ -40,6 +40,11 @@ static void reset_signals(void) {
 
 pid_t vlm_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
                 int out_fd, int death_signal) {
+    return vlm_spawn_io(path, argv, envp, cwd, -1, out_fd, death_signal);
+}
+
+pid_t vlm_spawn_io(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                   int in_fd, int out_fd, int death_signal) {
     int errpipe[2];
     if (pipe2(errpipe, O_CLOEXEC) != 0) return -errno;
     pid_t parent = getpid();
@@ -60,8 +65,12 @@ pid_t vlm_spawn(const char *path, char *const argv[], char *const envp[], const 
             // The parent may have died between fork and prctl: then nobody would signal us.
             if (getppid() != parent) _exit(128 + death_signal);
         }
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull < 0 || dup2(devnull, 0) < 0) { err = errno; goto fail; }
+        if (in_fd >= 0) {
+            if (dup2(in_fd, 0) < 0) { err = errno; goto fail; }
+        } else {
+            int devnull = open("/dev/null", O_RDONLY);
+            if (devnull < 0 || dup2(devnull, 0) < 0) { err = errno; goto fail; }
+        }
         if (out_fd >= 0) {
             if (dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0) { err = errno; goto fail; }
         }

@@ -102,10 +102,10 @@ public final class Publisher: @unchecked Sendable {
         state.published[topic, default: 0] += 1
     }
 
-    func withSharedMemory<R>(_ body: (ShmPublishing) -> R) -> R {
+    func withSharedMemory<R>(_ body: (ShmPublishing) throws -> R) rethrows -> R {
         lock.lock()
         defer { lock.unlock() }
-        return body(shm)
+        return try body(shm)
     }
 
     /// Publishes a `vlm/Frame` whose `pixels` hold `frame.byteCount` bytes.

@@ -12,6 +12,8 @@ public final class Subscriber: @unchecked Sendable {
     public let endpoints: [String]
     public let qos: QoS
     let core: SubscriberCore
+    /// The ZAP handler of a bound CURVE subscriber; nil otherwise.
+    let authenticator: CurveAuthenticator?
 
     /// Connects to `endpoints` and subscribes to each prefix in `topics` (`""`: everything).
     /// `limits`: what a peer may send (message sizes, topics); `BusLimits.current` by default.
@@ -27,31 +29,44 @@ public final class Subscriber: @unchecked Sendable {
 
     /// Binds `endpoint` and lets publishers connect to it (an input fed from outside a launch:
     /// wiring `"bind": true`). `endpoint` is the bound address with wildcards resolved.
+    /// `security`: `.curveServer` admits only publishers whose key is authorized (a ZAP handler, in
+    /// a context of the subscriber's own: `context` is then not used) and permits a non-loopback bind.
     public convenience init(bind endpoint: String, topics: [String] = [""], qos: QoS = .latest,
-                            allowRemote: Bool = false, context: ZMQContext = .shared, limits: BusLimits = .current) throws {
-        try self.init(endpoints: [endpoint], bind: true, allowRemote: allowRemote, topics: topics, qos: qos, context: context,
-                      limits: limits)
+                            allowRemote: Bool = false, context: ZMQContext = .shared, limits: BusLimits = .current,
+                            security: BusSecurity = .none) throws {
+        try self.init(endpoints: [endpoint], bind: true, allowRemote: allowRemote || security.isCurveServer, topics: topics,
+                      qos: qos, context: security.isCurveServer ? try ZMQContext() : context, limits: limits,
+                      security: security)
     }
 
-    private init(endpoints: [String], bind: Bool, allowRemote: Bool, topics: [String], qos: QoS, context: ZMQContext,
-                 limits: BusLimits, security: BusSecurity = .none) throws {
+    /// `negotiation`: ask for `topics` through shared memory and inline, keep whichever the
+    /// publisher's first message allows (SharedMemory/ShmNegotiation.swift).
+    init(endpoints: [String], bind: Bool, allowRemote: Bool, topics: [String], qos: QoS, context: ZMQContext,
+         limits: BusLimits, security: BusSecurity = .none, negotiation: ShmNegotiation? = nil) throws {
         let socket = try ZMQSocket(context, type: ZMQ_XSUB)
-        try security.configureClient(socket)
+        let bindable = bind ? try Endpoint.validateForBind(endpoints[0], allowRemote: allowRemote) : endpoints[0]
+        if bind {
+            authenticator = try security.configureServer(socket, endpointForLog: bindable)
+        } else {
+            try security.configureClient(socket)
+            authenticator = nil
+        }
         try socket.set(ZMQ_LINGER, 0, name: "ZMQ_LINGER")
         // A part over the cap drops the connection before libzmq allocates it (the peer reconnects).
         try socket.set(ZMQ_MAXMSGSIZE, int64: limits.zmqMaxMessageSize, name: "ZMQ_MAXMSGSIZE")
         let hwm: Int32 = { if case .queue(let n) = qos { return Int32(clamping: min(max(n, 16), 1000)) } else { return 4 } }()
         try socket.set(ZMQ_RCVHWM, hwm, name: "ZMQ_RCVHWM")
         try socket.set(ZMQ_RCVTIMEO, SubscriberCore.pollMs, name: "ZMQ_RCVTIMEO")
-        for topic in topics {
+        for topic in negotiation == nil ? topics : ShmNegotiation.subscriptions(topics) {
             // XSUB subscribes by sending \x01 + prefix; it replays subscriptions to new peers.
             var request: [UInt8] = [1]
             request.append(contentsOf: topic.utf8)
             try request.withUnsafeBytes { _ = try socket.send(bytes: $0, more: false) }
         }
         if bind {
-            try socket.bind(try Endpoint.validateForBind(endpoints[0], allowRemote: allowRemote))
+            try socket.bind(bindable)
             self.endpoints = [try socket.lastEndpoint()]
+            authenticator?.bound(self.endpoints[0])
         } else {
             for endpoint in endpoints {
                 try Endpoint.validateForConnect(endpoint)
@@ -62,7 +77,7 @@ public final class Subscriber: @unchecked Sendable {
         self.qos = qos
         var coreLimits = limits
         coreLimits.maxTopics = max(limits.maxTopics, topics.count)
-        core = SubscriberCore(qos: qos, limits: coreLimits)
+        core = SubscriberCore(qos: qos, limits: coreLimits, negotiation: negotiation)
         core.start(socket: socket)
     }
 
@@ -101,10 +116,13 @@ final class SubscriberCore: @unchecked Sendable {
     let shm = ShmReader()
 
     private let limits: BusLimits
+    /// Shared memory or inline, decided per prefix by the first messages (receiving thread only).
+    private let negotiation: ShmNegotiation?
 
-    init(qos: QoS, limits: BusLimits = .current) {
+    init(qos: QoS, limits: BusLimits = .current, negotiation: ShmNegotiation? = nil) {
         pending = PendingMessages(qos: qos)
         self.limits = limits
+        self.negotiation = negotiation
     }
 
     func start(socket: ZMQSocket) {
@@ -133,6 +151,9 @@ final class SubscriberCore: @unchecked Sendable {
                 break
             }
             if let parts { accept(parts) }
+            negotiation?.flush { request in
+                _ = request.withUnsafeBytes { try? socket.send(bytes: $0, more: false, dontWait: true) }
+            }
             let now = BusClock.monotonicNs()
             if now - lastReport >= Self.reportIntervalNs {
                 lastReport = now
@@ -150,8 +171,16 @@ final class SubscriberCore: @unchecked Sendable {
     private func accept(_ parts: [ZMQMessage]) {
         let decoded: Result<BusMessage, EnvelopeError>
         do {
+            let envelope = try Envelope.decode(parts, limits: limits)
             // Shared-memory frames resolve to their slot; nil: dropped and counted there.
-            guard let message = try shm.resolve(try Envelope.decode(parts, limits: limits)) else { return }
+            let message = try shm.resolve(envelope)
+            if let negotiation {
+                let shared = message == nil || message?.topic.utf8.count != envelope.topic.utf8.count
+                let topic = message?.topic ?? String(envelope.topic.dropFirst(SharedMemoryTopic.marker.count))
+                guard negotiation.admit(topic: topic, seq: envelope.header.seq, shared: shared,
+                                        unavailable: message == nil && shm.lastWasUnavailable) else { return }
+            }
+            guard let message else { return }
             decoded = .success(message)
         } catch { decoded = .failure(error) }
         condition.lock()
@@ -190,6 +219,13 @@ final class SubscriberCore: @unchecked Sendable {
         guard due else { return }
         var text = SubscriberReport.encode(subscriber: id, topics: topics)
         _ = text.withUTF8 { try? socket.send(bytes: UnsafeRawBufferPointer($0), more: false, dontWait: true) }
+    }
+
+    /// Messages waiting to be taken: a latest-wins subscriber holds at most one per topic.
+    var pendingCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return pending.count
     }
 
     func take(timeout: Double?) -> BusMessage? {

@@ -82,8 +82,13 @@ final class ZMQMessage: @unchecked Sendable {
 public struct Blob: @unchecked Sendable {
     // Immutable after init; see ZMQMessage for why sharing across threads is safe.
     let message: ZMQMessage
+    /// Set when the bytes are a publisher's shared-memory slot (checked reads: `withCheckedBytes`).
+    var sharedFrame: SharedFrame?
 
-    init(message: ZMQMessage) { self.message = message }
+    init(message: ZMQMessage, sharedFrame: SharedFrame? = nil) {
+        self.message = message
+        self.sharedFrame = sharedFrame
+    }
 
     /// Takes ownership of `buffer`, which must come from `malloc` (or `posix_memalign`) and must
     /// not be written to afterwards; it is `free`d when the last in-flight copy has been sent.

@@ -14,7 +14,7 @@ enum ChildProcess {
     /// Starts `argv[0]` (an absolute path) with stdout+stderr to `outFD`, in a new process group, with
     /// SIGTERM as its parent-death signal. Call from the thread that supervises: the death signal
     /// fires when that thread ends.
-    static func spawn(argv: [String], environment: [String: String], cwd: String?, outFD: Int32) throws -> pid_t {
+    static func spawn(argv: [String], environment: [String: String], cwd: String?, inFD: Int32 = -1, outFD: Int32) throws -> pid_t {
         let cArgv = argv.map { strdup($0) } + [nil]
         let cEnv = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -24,9 +24,9 @@ enum ChildProcess {
         let pid: pid_t = cArgv.withUnsafeBufferPointer { argvBuf in
             cEnv.withUnsafeBufferPointer { envBuf in
                 if let cwd {
-                    return cwd.withCString { vlm_spawn(argv[0], argvBuf.baseAddress, envBuf.baseAddress, $0, outFD, SIGTERM) }
+                    return cwd.withCString { vlm_spawn_io(argv[0], argvBuf.baseAddress, envBuf.baseAddress, $0, inFD, outFD, SIGTERM) }
                 }
-                return vlm_spawn(argv[0], argvBuf.baseAddress, envBuf.baseAddress, nil, outFD, SIGTERM)
+                return vlm_spawn_io(argv[0], argvBuf.baseAddress, envBuf.baseAddress, nil, inFD, outFD, SIGTERM)
             }
         }
         if pid < 0 { throw ProcessError(operation: "cannot start \(argv[0])", errno: -pid) }
@@ -39,6 +39,15 @@ enum ChildProcess {
         let r = vlm_pipe_cloexec(&fds)
         guard r == 0 else { throw ProcessError(operation: "pipe", errno: -r) }
         _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
+        return (fds[0], fds[1])
+    }
+
+    /// A pipe for a child's stdin: both ends close-on-exec, the write end non-blocking.
+    static func inputPipe() throws -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        let r = vlm_pipe_cloexec(&fds)
+        guard r == 0 else { throw ProcessError(operation: "pipe", errno: -r) }
+        _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
         return (fds[0], fds[1])
     }
 

@@ -11,6 +11,15 @@ public enum GraphRender {
             lines.append("args:")
             for arg in graph.args { lines.append("  \(arg.name) = \(arg.value)") }
         }
+        if !graph.machines.isEmpty {
+            lines.append("machines:")
+            let remote = Set(graph.nodes.filter(\.isRemote).compactMap { $0.machine?.name })
+            for m in graph.machines {
+                let port = m.port.map { " port \($0)" } ?? ""
+                let how = remote.contains(m.name) ? "ssh" : (graph.nodes.contains { $0.machine?.name == m.name } ? "this host" : "unused")
+                lines.append("  \(m.name) \(m.destination)\(port) (\(how))")
+            }
+        }
         lines.append("nodes:")
         for node in graph.nodes {
             var flags: [String] = []
@@ -18,25 +27,32 @@ public enum GraphRender {
             if node.description.respawn {
                 flags.append("respawn(delay \(format(node.description.respawnDelay)) s, max \(node.description.respawnMax))")
             }
-            let command = (try? graph.commandLine(for: node, vlmnodeExecutable: vlmnodeExecutable))
+            // A remote node runs the vlmnode of its machine.
+            let executable = node.isRemote ? (node.machine?.vlmnode ?? "vlmnode") : vlmnodeExecutable
+            let command = (try? graph.commandLine(for: node, vlmnodeExecutable: executable))
                 .map { $0.map(quoteIfNeeded).joined(separator: " ") } ?? "?"
-            lines.append("  \(node.name) [\(node.type)]\(flags.isEmpty ? "" : " " + flags.joined(separator: " "))")
+            let placement = node.machine.map { " on \($0.name)\(node.isRemote ? " (ssh)" : "")" } ?? ""
+            lines.append("  \(node.name) [\(node.type)]\(placement)\(flags.isEmpty ? "" : " " + flags.joined(separator: " "))")
             lines.append("    command: \(command)")
             for (key, value) in node.params.sorted(by: { $0.key < $1.key }) {
                 lines.append("    param \(key) = \(value)")
             }
             for (role, b) in node.inputs.sorted(by: { $0.key < $1.key }) {
-                lines.append("    in  \(role) <- \(b.topic) [\(b.type)]")
+                let link = b.security != nil ? " via \(b.endpoint ?? "-") (CURVE)" : ""
+                lines.append("    in  \(role) <- \(b.topic) [\(b.type)]\(link)")
             }
             for (role, b) in node.outputs.sorted(by: { $0.key < $1.key }) {
-                lines.append("    out \(role) -> \(b.topic) [\(b.type)]")
+                let link = b.security != nil ? " bound at \(b.endpoint ?? "-") (CURVE)" : ""
+                lines.append("    out \(role) -> \(b.topic) [\(b.type)]\(link)")
             }
         }
         lines.append("topics:")
+        let crossing = Set(graph.nodes.flatMap { $0.outputs.values.filter { $0.security?.identity != nil }.map(\.topic) })
         for topic in graph.topics {
             let from = topic.publisher ?? "(outside, connects)"
             let to = topic.subscribers.isEmpty ? "(no subscriber)" : topic.subscribers.joined(separator: ", ")
-            lines.append("  \(topic.name) [\(topic.type)] \(topic.endpoint ?? "-"): \(from) -> \(to)")
+            let curve = crossing.contains(topic.name) ? " (CURVE, crosses machines)" : ""
+            lines.append("  \(topic.name) [\(topic.type)] \(topic.endpoint ?? "-")\(curve): \(from) -> \(to)")
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -11,6 +11,8 @@ public struct LaunchDescription: Sendable {
     public var nodes: [NodeDescription]
     /// Every file read, in include order.
     public var files: [String]
+    /// `<machine>` declarations, in file order (docs/multi-host.md).
+    public var machines: [MachineDescription] = []
 }
 
 /// What a node's output goes to.
@@ -56,6 +58,11 @@ public struct NodeDescription: Sendable {
     public var output: NodeOutputMode
     public var cwd: String?
     public var location: SourceLocation
+    /// The `machine=` in effect (the node's own, else its innermost group's or include's); nil: the
+    /// launcher's host.
+    public var machine: String?
+    /// Where that `machine=` was written (for the unknown-machine error).
+    public var machineLocation: SourceLocation?
 }
 
 /// ROS-style names: absolute `/a/b`, relative `b` (in the namespace), private `~b` (under the node).

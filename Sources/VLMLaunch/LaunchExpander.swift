@@ -24,7 +24,7 @@ public struct LaunchExpander {
         try expandFile(path: path, shownPath: path, passedArgs: overrides.mapValues { ($0, nil) },
                        fromCommandLine: true, scope: Scope(), state: &state)
         return LaunchDescription(file: path, args: state.topArgs,
-                                 nodes: state.nodes, files: state.files)
+                                 nodes: state.nodes, files: state.files, machines: state.machines)
     }
 
     /// What a group or include passes down: namespace, remaps and env.
@@ -32,11 +32,14 @@ public struct LaunchExpander {
         var namespace = "/"
         var remaps: [(from: String, to: String)] = []
         var environment: [String: String] = [:]
+        /// The innermost `machine=` of the enclosing groups and includes, and where it was written.
+        var machine: (name: String, location: SourceLocation)?
     }
 
     struct State {
         var includeStack: [String]
         var nodes: [NodeDescription] = []
+        var machines: [MachineDescription] = []
         var files: [String] = []
         var topArgs: [(name: String, value: String, doc: String?)] = []
         /// Includes followed so far: fan-out (each file including the next twice) is exponential.
@@ -111,11 +114,18 @@ public struct LaunchExpander {
             case "group":
                 var inner = scope
                 if let ns = try optionalAttr(child, "ns", file) { inner.namespace = try namespace(ns, in: scope, at: child) }
+                if let machine = try optionalAttr(child, "machine", file) { inner.machine = (machine, child.location) }
                 try expandChildren(of: child, file: &file, scope: &inner, state: &state)
             case "include":
                 try include(child, file: &file, scope: scope, state: &state)
             case "node":
                 state.nodes.append(try node(child, file: file, scope: scope))
+            case "machine":
+                let machine = try self.machine(child, file: file)
+                if let first = state.machines.first(where: { $0.name == machine.name }) {
+                    throw LaunchError("machine '\(machine.name)' is declared twice (first at \(first.location))", at: child.location)
+                }
+                state.machines.append(machine)
             default:
                 break // Schema.check already rejected anything else.
             }
@@ -171,6 +181,7 @@ public struct LaunchExpander {
         }
         var inner = scope
         if let ns = try optionalAttr(element, "ns", file) { inner.namespace = try namespace(ns, in: scope, at: element) }
+        if let machine = try optionalAttr(element, "machine", file) { inner.machine = (machine, element.location) }
         try expandFile(path: path, shownPath: URL(fileURLWithPath: path).standardizedFileURL.path, passedArgs: passed,
                        fromCommandLine: false, scope: inner, state: &state, includedFrom: element.location)
     }
@@ -206,7 +217,12 @@ public struct LaunchExpander {
             respawnDelay: try number(element, "respawn_delay", file, default: 1.0, max: LaunchLimits.maxRespawnDelay),
             respawnMax: try count(element, "respawn_max", file, default: 10, max: LaunchLimits.maxRespawns),
             required: try bool(element, "required", file, default: false),
-            output: .screen, cwd: try optionalAttr(element, "cwd", file), location: loc)
+            output: .screen, cwd: try optionalAttr(element, "cwd", file), location: loc,
+            machine: scope.machine?.name, machineLocation: scope.machine?.location)
+        if let machine = try optionalAttr(element, "machine", file) {
+            node.machine = machine
+            node.machineLocation = loc
+        }
         if node.respawn && node.required {
             throw LaunchError("node '\(fullName)' cannot be both respawn and required", at: loc)
         }
@@ -256,6 +272,18 @@ public struct LaunchExpander {
         }
         node.remaps = ownRemaps + scope.remaps
         return node
+    }
+
+    /// `<machine>`: checked here (its values become ssh arguments); a relative `identity` is
+    /// relative to the file's directory.
+    private func machine(_ element: LaunchElement, file: FileContext) throws -> MachineDescription {
+        var identity = try optionalAttr(element, "identity", file)
+        if let path = identity, !path.hasPrefix("/") { identity = file.subst.directory + "/" + path }
+        return try MachineDescription.validated(
+            name: try attr(element, "name", file), address: try attr(element, "address", file),
+            user: try optionalAttr(element, "user", file), port: try optionalAttr(element, "port", file),
+            vlmnode: try optionalAttr(element, "vlmnode", file), envLoader: try optionalAttr(element, "env-loader", file),
+            identity: identity, at: element.location)
     }
 
     // MARK: attribute helpers

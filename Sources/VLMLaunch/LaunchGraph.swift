@@ -12,6 +12,10 @@ public struct LaunchGraph: Sendable {
         public var params: [String: ParamValue]
         public var inputs: [String: TopicBinding]
         public var outputs: [String: TopicBinding]
+        /// The `<machine>` the node names (nil: none).
+        public var machine: MachineDescription?
+        /// True when the node runs on another machine, started over ssh.
+        public var isRemote = false
 
         public var name: String { description.fullName }
         public var type: String { description.type }
@@ -36,6 +40,10 @@ public struct LaunchGraph: Sendable {
     public var nodes: [Node]
     /// Sorted by name.
     public var topics: [Topic]
+    /// Every `<machine>` declared, in file order.
+    public var machines: [MachineDescription] = []
+    /// The CURVE keys the launch needs (empty when no topic crosses hosts).
+    public var keyPlan = KeyPlan()
 
     /// The wiring handed to `node` (without the launch context, which the supervisor adds).
     public func wiring(for node: Node, launch: LaunchContext? = nil) -> NodeWiring {
@@ -85,10 +93,12 @@ public struct LaunchPaths: Sendable {
 /// The three stages in one call: parse -> expand -> validate and wire.
 public enum LaunchLoader {
     public static func load(file: String, overrides: [String: String] = [:], paths: LaunchPaths,
-                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LaunchGraph {
+                            environment: [String: String] = ProcessInfo.processInfo.environment,
+                            tcpPortBase: Int = GraphBuilder.defaultTCPPortBase) throws -> LaunchGraph {
         let description = try LaunchExpander(environment: environment).expand(fileAt: file, overrides: overrides)
-        return try GraphBuilder(environment: environment)
-            .build(description, launchID: paths.launchID, socketDirectory: paths.socketDirectory.path)
+        var builder = GraphBuilder(environment: environment)
+        builder.tcpPortBase = tcpPortBase
+        return try builder.build(description, launchID: paths.launchID, socketDirectory: paths.socketDirectory.path)
     }
 
     /// Splits `name:=value` words from the command line.

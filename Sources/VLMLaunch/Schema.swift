@@ -10,19 +10,21 @@ public enum Schema {
     }
 
     static let conditions = ["if", "unless"]
-    static let topLevel = ["arg", "node", "group", "include", "env", "remap"]
+    static let topLevel = ["arg", "node", "group", "include", "env", "remap", "machine"]
 
     public static let elements: [String: ElementRule] = [
         "launch": ElementRule(required: [], optional: ["version"], children: topLevel),
         "arg": ElementRule(required: ["name"], optional: ["default", "value", "doc"] + conditions, children: []),
         "node": ElementRule(
             required: ["name", "type"],
-            optional: ["exec", "args", "ns", "respawn", "respawn_delay", "respawn_max", "required", "output", "cwd"] + conditions,
+            optional: ["exec", "args", "ns", "respawn", "respawn_delay", "respawn_max", "required", "output", "cwd", "machine"] + conditions,
             children: ["param", "remap", "env", "input", "output"]),
         "param": ElementRule(required: ["name", "value"], optional: ["type"] + conditions, children: []),
         "remap": ElementRule(required: ["from", "to"], optional: conditions, children: []),
-        "group": ElementRule(required: [], optional: ["ns"] + conditions, children: topLevel),
-        "include": ElementRule(required: ["file"], optional: ["ns"] + conditions, children: ["arg"]),
+        "group": ElementRule(required: [], optional: ["ns", "machine"] + conditions, children: topLevel),
+        "include": ElementRule(required: ["file"], optional: ["ns", "machine"] + conditions, children: ["arg"]),
+        "machine": ElementRule(required: ["name", "address"],
+                               optional: ["user", "port", "vlmnode", "env-loader", "identity"] + conditions, children: []),
         "env": ElementRule(required: ["name", "value"], optional: conditions, children: []),
         "input": ElementRule(required: ["name"], optional: ["topic", "type", "endpoint"] + conditions, children: []),
         "output": ElementRule(required: ["name"], optional: ["topic", "type", "endpoint"] + conditions, children: []),

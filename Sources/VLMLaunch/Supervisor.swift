@@ -22,6 +22,10 @@ public struct SupervisorOptions: Sendable {
     public var colour: Bool?
     /// Launcher messages (`[launch] …`) on stderr.
     public var verbose = true
+    /// How nodes on other machines are started (docs/multi-host.md).
+    public var ssh = SSHSettings()
+    /// The launcher's `vlmnode --version`; a remote `vlmnode remote-node` refuses another.
+    public var vlmnodeVersion = ""
 
     public init(vlmnodeExecutable: String, paths: LaunchPaths) {
         self.vlmnodeExecutable = vlmnodeExecutable
@@ -35,7 +39,7 @@ public struct SupervisorOptions: Sendable {
 /// handlers); `run()` must be called on a thread that lives until it returns, because each node's
 /// parent-death signal is tied to the spawning thread.
 public final class Supervisor {
-    private final class Managed {
+    final class Managed {
         let node: LaunchGraph.Node
         let index: Int
         var argv: [String] = []
@@ -46,6 +50,11 @@ public final class Supervisor {
         var respawns = 0
         var respawnAt: UInt64?
         var done = false
+        /// Remote nodes: the handover line, what of it is not yet written, and the write end of
+        /// ssh's stdin (the node's lifeline: closing it stops the node).
+        var handover: [UInt8] = []
+        var pendingInput: [UInt8] = []
+        var inputFD: Int32 = -1
 
         init(node: LaunchGraph.Node, index: Int, output: NodeOutput) {
             self.node = node
@@ -54,8 +63,8 @@ public final class Supervisor {
         }
     }
 
-    private let graph: LaunchGraph
-    private let options: SupervisorOptions
+    let graph: LaunchGraph
+    let options: SupervisorOptions
     private var managed: [Managed] = []
     /// Node output for the screen: never blocks the loop; its reader going away ends the launch.
     private let screen = ScreenWriter(fd: 1)
@@ -89,6 +98,7 @@ public final class Supervisor {
         defer { vlm_signal_pipe_uninstall(); close(signalFD) }
         guardian = try Guardian(graceMilliseconds: Int32(clamping: Int64(min(max(options.shutdownTimeout, 0), 86_400) * 1000)))
 
+        try LaunchKeys.write(graph.keyPlan, into: paths.socketDirectory.path + "/keys")
         let colour = options.colour ?? (isatty(1) != 0)
         let context = LaunchContext(launchID: graph.launchID, launcherPID: getpid(), graphFile: paths.graphFile.path,
                                     logDirectory: paths.logDirectory.path)
@@ -103,7 +113,11 @@ public final class Supervisor {
             m.environment[NodeWiring.environmentKey] = try graph.wiring(for: node, launch: context).jsonString()
             m.environment["VLMNODE_NAME"] = node.name
             m.environment["PYTHONUNBUFFERED"] = "1"
-            if node.spec == nil { m.argv[0] = resolveProgram(m.argv[0], node: node, environment: m.environment) }
+            if let machine = node.machine, node.isRemote {
+                try prepareRemote(m, machine: machine, context: context)
+            } else if node.spec == nil {
+                m.argv[0] = resolveProgram(m.argv[0], node: node, environment: m.environment)
+            }
             managed.append(m)
         }
         log("launch \(graph.launchID): \(managed.count) nodes, graph file \(paths.graphFile.path), logs in \(paths.logDirectory.path)")
@@ -146,10 +160,15 @@ public final class Supervisor {
             let timeout = Int32(clamping: (wake > now ? wake - now : 0) / 1_000_000 + 1)
             var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)]
             for m in managed { for fd in m.pipes { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) } }
+            for m in managed where m.inputFD >= 0 && !m.pendingInput.isEmpty {
+                fds.append(pollfd(fd: m.inputFD, events: Int16(POLLOUT), revents: 0))
+            }
             let n = poll(&fds, nfds_t(fds.count), timeout)
             guard n > 0 else { continue }
             if fds[0].revents != 0 { handleSignals() }
-            for pfd in fds.dropFirst() where pfd.revents != 0 { drain(pfd.fd) }
+            for pfd in fds.dropFirst() where pfd.revents != 0 {
+                if let m = managed.first(where: { $0.inputFD == pfd.fd && pfd.fd >= 0 }) { sendInput(m) } else { drain(pfd.fd) }
+            }
         }
     }
 
@@ -157,13 +176,31 @@ public final class Supervisor {
         do {
             let pipe = try ChildProcess.outputPipe()
             defer { close(pipe.write) }
-            let pid = try ChildProcess.spawn(argv: m.argv, environment: m.environment, cwd: m.node.description.cwd,
-                                             outFD: pipe.write)
+            var input: (read: Int32, write: Int32) = (-1, -1)
+            if m.node.isRemote { input = try ChildProcess.inputPipe() }
+            defer { if input.read >= 0 { close(input.read) } }
+            let pid: pid_t
+            do {
+                // A remote node's cwd is on its machine (the handover carries it).
+                pid = try ChildProcess.spawn(argv: m.argv, environment: m.environment,
+                                             cwd: m.node.isRemote ? nil : m.node.description.cwd,
+                                             inFD: input.read, outFD: pipe.write)
+            } catch {
+                if input.write >= 0 { close(input.write) }
+                throw error
+            }
             guardian?.watch(group: pid)
             m.pid = pid
             m.pipes.append(pipe.read)
             m.output.note("started pid \(pid): \(m.argv.map(GraphRender.quoteIfNeeded).joined(separator: " "))")
-            log("started \(m.node.name) (pid \(pid))")
+            if input.write >= 0 {
+                m.inputFD = input.write
+                m.pendingInput = m.handover
+                sendInput(m)
+                log("started \(m.node.name) on \(m.node.machine?.name ?? "?") (ssh pid \(pid))")
+            } else {
+                log("started \(m.node.name) (pid \(pid))")
+            }
         } catch {
             log("\(m.node.name): \(error)")
             m.done = true
@@ -181,16 +218,22 @@ public final class Supervisor {
             let r = waitpid(pid, &status, WNOHANG)
             guard r == pid || (r < 0 && errno == ECHILD) else { continue }
             m.pid = nil
+            closeInput(m)
             // The leader is gone: anything it left in its group goes too, so no orphans outlive it.
             kill(-pid, SIGKILL)
             guardian?.forget(group: pid)
             for fd in m.pipes { drain(fd) }
-            let (text, success, _) = ChildProcess.describe(status: status)
+            var (text, success, _) = ChildProcess.describe(status: status)
+            if m.node.isRemote, vlm_wifexited(status) != 0, vlm_wexitstatus(status) == 255 {
+                text += " (ssh could not reach \(m.node.machine?.destination ?? "the machine"), or the link dropped)"
+            }
             m.output.note(text)
             writeGraphFile()
             if shutdownDeadline != nil {
                 log("\(m.node.name) \(text)")
                 m.done = true
+                // 137 = 128 + SIGKILL from `remote-node`: it had to kill the node at its deadline.
+                if m.node.isRemote, vlm_wifexited(status) != 0, vlm_wexitstatus(status) == 128 + SIGKILL { killedAny = true }
                 continue
             }
             let desc = m.node.description
@@ -242,7 +285,12 @@ public final class Supervisor {
         }
         let running = managed.compactMap(\.pid)
         if let cause { log("\(cause): stopping \(running.count) node\(running.count == 1 ? "" : "s")") }
-        for pid in running { kill(-pid, SIGINT) }
+        for m in managed {
+            guard let pid = m.pid else { continue }
+            // A remote node stops when its stdin closes (its side sends it SIGINT); a signal to the
+            // ssh client would only cut the link and lose the node's last lines.
+            if m.node.isRemote { closeInput(m) } else { kill(-pid, SIGINT) }
+        }
     }
 
     private func killAll() {
@@ -278,6 +326,7 @@ public final class Supervisor {
 
     private func finish() {
         for m in managed {
+            closeInput(m)
             for fd in m.pipes {
                 drain(fd)
                 if m.pipes.contains(fd) { close(fd) }
@@ -334,7 +383,7 @@ public final class Supervisor {
         try? GraphRegistry.write(file, to: options.paths.graphFile)
     }
 
-    private func log(_ text: String) {
+    func log(_ text: String) {
         guard options.verbose else { return }
         FileHandle.standardError.write(Data("[launch] \(text)\n".utf8))
     }

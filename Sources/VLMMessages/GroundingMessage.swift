@@ -130,7 +130,7 @@ public struct GroundingMessage: TypedMessage {
 public enum MessageTypes {
     public static let all: [any TypedMessage.Type] = [
         FrameMessage.self, TextMessage.self, DetectionsMessage.self, VideoScoresMessage.self,
-        VideoEventMessage.self, GroundingMessage.self,
+        VideoEventMessage.self, GroundingMessage.self, LabelCountsMessage.self, LabelEventMessage.self,
     ]
 
     /// The JSON Schema of `type` (a header's `"type"`), or nil for a type this library does not define.

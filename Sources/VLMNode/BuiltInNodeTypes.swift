@@ -32,6 +32,10 @@ public enum BuiltInNodeTypes {
             if let image = wiring.outputs["image"] {
                 args += ["--topic", image.topic]
                 if let endpoint = image.endpoint { args += ["--bind", endpoint] }
+                // A port's CURVE keys (paths) become the command's security options (docs/multi-host.md).
+                if let identity = image.security?.identity, let authorized = image.security?.authorized {
+                    args += ["--identity", identity, "--authorized", authorized]
+                }
             }
             for key in ["fps", "size", "encoding", "start", "frames", "threads"] {
                 if let value = wiring.params[key] { args += ["--\(key)", value.description] }

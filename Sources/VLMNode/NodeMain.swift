@@ -17,6 +17,7 @@ public enum NodeMain {
             let what = port.type == MessageType.frame ? "frame input" : "input '\(port.role)'"
             throw NodeWiringError("no \(what): give --input ENDPOINT (the endpoint vlmnode source printed) or wire '\(port.role)' in a launch file")
         }
+        try NodeSockets.checkKeys(wiring)  // a bad key file before a model loads
         let processor = try plugin.make(wiring: wiring, log: log)
         if stop === StopSignal.process { StopSignal.installHandlers() }
         let runtime = try NodeRuntime(spec: plugin.spec, wiring: wiring, options: options, log: log)

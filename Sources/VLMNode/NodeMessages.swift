@@ -18,6 +18,8 @@ public enum NodeMessages {
     }
 
     /// A frame's pixels (rgb8, bgr8 or gray8, rows `step` bytes apart) as a packed `RGBImage`.
+    /// Pixels in a publisher's shared-memory ring are read in place and the slot is checked
+    /// afterwards: an overwritten one throws `SharedFrameTornError` (the frame is dropped).
     public static func rgbImage(_ info: FrameInfo, _ blob: Blob) throws -> RGBImage {
         guard let encoding = info.pixelEncoding else { throw InputError("unsupported frame encoding \(info.encoding)") }
         let (w, h, bpp) = (info.width, info.height, encoding.bytesPerPixel)
@@ -25,7 +27,7 @@ public enum NodeMessages {
             throw InputError("frame of \(blob.count) bytes does not hold \(w)x\(h) \(info.encoding) with step \(info.step)")
         }
         var rgb = [UInt8](repeating: 0, count: w * h * 3)
-        blob.withUnsafeBytes { src in
+        try blob.withCheckedBytes { src in
             rgb.withUnsafeMutableBufferPointer { dst in
                 for y in 0 ..< h {
                     let row = y * info.step

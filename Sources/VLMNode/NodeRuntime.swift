@@ -16,6 +16,11 @@ public struct InputStats: Sendable, Equatable {
     public var malformed: UInt64 = 0
     /// Messages the runtime or the node refused (not the declared type, an invalid stamp, an error in `process`).
     public var skipped: UInt64 = 0
+    /// Frames that came through shared memory (read in place from the publisher's ring).
+    public var sharedMemory: UInt64 = 0
+    /// Shared-memory frames dropped because the publisher reused their slot before or while the
+    /// node read them (never processed to a result; part of `dropped`).
+    public var torn: UInt64 = 0
 
     public init() {}
 }
@@ -32,10 +37,14 @@ public final class NodeRuntime {
         public var maxRate: Double?
         /// Queue of each output publisher.
         public var outputQueue: Int
+        /// Frame inputs from a publisher on this host negotiate shared memory (NodeInputs.swift).
+        /// Default: on, unless the environment sets `VLMNODE_SHM=0`.
+        public var sharedMemory: Bool
 
-        public init(maxRate: Double? = nil, outputQueue: Int = 100) {
+        public init(maxRate: Double? = nil, outputQueue: Int = 100, sharedMemory: Bool = Options.sharedMemoryDefault) {
             self.maxRate = maxRate
             self.outputQueue = outputQueue
+            self.sharedMemory = sharedMemory
         }
     }
 
@@ -72,13 +81,13 @@ public final class NodeRuntime {
         for port in spec.outputs {
             guard let binding = wiring.outputs[port.role] else { continue }
             if let endpoint = binding.endpoint {
-                publishers[port.role] = try Publisher(bind: endpoint, qos: .queue(capacity: options.outputQueue))
+                publishers[port.role] = try NodeSockets.publisher(binding, endpoint: endpoint, node: wiring.name, role: port.role, qos: .queue(capacity: options.outputQueue), log: log)
             }
             shared = shared ?? publishers[port.role]
         }
         // Outputs without an endpoint share the first bound socket (one socket, several topics).
         for port in spec.outputs where publishers[port.role] == nil && wiring.outputs[port.role] != nil {
-            if shared == nil { shared = try Publisher(bind: Endpoint.defaultPublisher, qos: .queue(capacity: options.outputQueue)) }
+            if shared == nil { shared = try NodeSockets.publisher(wiring.outputs[port.role]!, endpoint: Endpoint.defaultPublisher, node: wiring.name, role: port.role, qos: .queue(capacity: options.outputQueue), log: log) }
             publishers[port.role] = shared
         }
         for port in spec.inputs {
@@ -88,9 +97,8 @@ public final class NodeRuntime {
                 }
                 continue
             }
-            let subscriber = binding.bind
-                ? try Subscriber(bind: endpoint, topics: [binding.topic], qos: port.qos)
-                : try Subscriber(connect: [endpoint], topics: [binding.topic], qos: port.qos)
+            let subscriber = try NodeSockets.subscriber(binding, endpoint: endpoint, node: wiring.name, role: port.role, qos: port.qos,
+                                                         sharedMemory: options.sharedMemory && port.type == MessageType.frame, log: log)
             inputs[port.role] = Input(port: port, binding: binding, subscriber: subscriber)
             if port.isControl { controlRoles.append(port.role) } else { dataRoles.append(port.role) }
         }
@@ -104,6 +112,8 @@ public final class NodeRuntime {
     public func topic(_ role: String) -> String? { wiring.inputs[role]?.topic ?? wiring.outputs[role]?.topic }
     /// The publisher of an output (for waiting on subscribers in tests and tools).
     public func publisher(_ role: String) -> Publisher? { publishers[role] }
+    /// The subscriber of an opened input (its CURVE `authenticationStats` when it binds).
+    public func subscriber(_ role: String) -> Subscriber? { inputs[role]?.subscriber }
 
     /// Counters of an input (zero for one that was not opened).
     public func stats(_ role: String) -> InputStats {
@@ -117,6 +127,10 @@ public final class NodeRuntime {
         s.gaps = c.gaps
         s.malformed = bus.malformed
         s.skipped = skipped[role] ?? 0
+        let shm = input.subscriber.sharedMemoryStats
+        s.sharedMemory = shm.resolved
+        s.torn = shm.torn + shm.reclaimed
+        s.dropped &+= s.torn
         return s
     }
 
@@ -127,6 +141,9 @@ public final class NodeRuntime {
         guard let publisher = publishers[role], let binding = wiring.outputs[role] else {
             throw NodeWiringError("node \(wiring.name): no output '\(role)' (outputs: \(spec.outputs.map(\.role).joined(separator: ", ")))")
         }
+        // A result computed from a shared-memory frame counts only if the slot was intact after
+        // the pixels were read (the seqlock's end), unless a checked read already said so.
+        try source?.sharedFrame?.checkIntact()
         let now = BusClock.nowNs()
         let seq = seqs[role] ?? 0
         var header = try message.header(seq: seq, stampNs: now, sourceSeq: source?.header.seq,
@@ -165,7 +182,8 @@ public final class NodeRuntime {
         let results = published.values.reduce(0, +)
         let inputsText = dataRoles.map { role -> String in
             let s = stats(role)
-            return "\(role) received \(s.received), dropped \(s.dropped) (overwritten \(s.overwritten), gaps \(s.gaps)), skipped \(s.skipped)"
+            let torn = s.sharedMemory > 0 ? ", torn \(s.torn)" : ""
+            return "\(role) received \(s.received), dropped \(s.dropped) (overwritten \(s.overwritten), gaps \(s.gaps)\(torn)), skipped \(s.skipped)"
         }.joined(separator: "; ")
         return "\(spec.name): \(results) results; \(inputsText)"
     }
@@ -206,6 +224,7 @@ public final class NodeRuntime {
     }
 
     private var roundRobin = 0
+    private var tornLogged = 0
 
     func nextData(timeout: Double) -> (String, BusMessage)? {
         guard !dataRoles.isEmpty else {
@@ -234,6 +253,10 @@ public final class NodeRuntime {
         defer { currentInput = nil }
         do {
             try processor.process(message, input: role, runtime: self)
+        } catch let torn as SharedFrameTornError {
+            // Counted by the subscriber (InputStats.torn): a drop, not a refusal.
+            tornLogged += 1
+            if tornLogged <= 3 { log("dropped frame \(message.header.seq) on \(message.topic): \(torn)") }
         } catch {
             skip(role, "skipped \(what) \(message.header.seq): \(error)")
         }

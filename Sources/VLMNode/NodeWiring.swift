@@ -13,15 +13,19 @@ public struct TopicBinding: Sendable, Hashable, Codable {
     public var endpoint: String?
     /// Whether this node binds the endpoint (every output; an input fed from outside the launch).
     public var bind: Bool
+    /// CURVE keys (file paths) or `insecure` for this port's socket; nil: plain ZeroMQ, loopback
+    /// or ipc only (`PortSecurity`, docs/multi-host.md). Left out of the JSON when nil.
+    public var security: PortSecurity?
 
-    public init(topic: String, type: String, endpoint: String?, bind: Bool) {
+    public init(topic: String, type: String, endpoint: String?, bind: Bool, security: PortSecurity? = nil) {
         self.topic = topic
         self.type = type
         self.endpoint = endpoint
         self.bind = bind
+        self.security = security
     }
 
-    enum CodingKeys: String, CodingKey { case topic, type, endpoint, bind }
+    enum CodingKeys: String, CodingKey { case topic, type, endpoint, bind, security }
 
     /// Writes `"endpoint": null` rather than leaving the key out: readers in other languages index it.
     public func encode(to encoder: Encoder) throws {
@@ -30,6 +34,7 @@ public struct TopicBinding: Sendable, Hashable, Codable {
         try c.encode(type, forKey: .type)
         try c.encode(endpoint, forKey: .endpoint)
         try c.encode(bind, forKey: .bind)
+        try c.encodeIfPresent(security, forKey: .security)
     }
 }
 
@@ -62,8 +67,8 @@ public struct LaunchContext: Sendable, Hashable, Codable {
 /// {"version": 1, "name": "/robot/detector", "namespace": "/robot", "type": "detect",
 ///  "params": {"queries": ["red cup", "blue bowl"], "threshold": 0.1},
 ///  "inputs":  {"image": {"topic": "/camera/image", "type": "vlm/Frame", "endpoint": "ipc:///…", "bind": false}},
-///  "outputs": {"detections": {"topic": "/robot/detections", "type": "vlm/Detections", "endpoint": "ipc:///…",
-///              "bind": true}},
+///  "outputs": {"detections": {"topic": "/robot/detections", "type": "vlm/Detections", "endpoint": "tcp://0.0.0.0:7001",
+///              "bind": true, "security": {"identity": "/keys/ws.key", "authorized": "/keys/authorized"}}},
 ///  "launch": {"launch_id": "…", "launcher_pid": 123, "graph_file": "…", "log_dir": "…"}}
 /// ```
 public struct NodeWiring: Sendable, Hashable, Codable {

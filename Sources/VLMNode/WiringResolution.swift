@@ -20,12 +20,16 @@ public struct NodeOverrides: Sendable, Hashable {
     public var inputs: [String: PortOverride] = [:]
     public var outputs: [String: PortOverride] = [:]
     public var params: [String: ParamValue] = [:]
+    /// Node-wide `--identity/--authorized/--server-key/--insecure`: applied to every port by its
+    /// direction (`PortSecurity.applying(_:binds:)`), over the launcher's per-port security.
+    public var security: PortSecurity?
 
     public init(inputs: [String: PortOverride] = [:], outputs: [String: PortOverride] = [:],
-                params: [String: ParamValue] = [:]) {
+                params: [String: ParamValue] = [:], security: PortSecurity? = nil) {
         self.inputs = inputs
         self.outputs = outputs
         self.params = params
+        self.security = security
     }
 
     /// Sets `name` when `value` is given.
@@ -37,7 +41,8 @@ public struct NodeOverrides: Sendable, Hashable {
 extension NodeWiring {
     /// The one resolution path of every node: command-line `overrides` first, then the launcher's
     /// `wiring` (`VLMNODE_WIRING`), then `spec`'s defaults (parameter defaults; port topics resolved
-    /// in the node's namespace, `/` when started by hand). Every port of the spec gets a binding;
+    /// in the node's namespace, `/` when started by hand). Port security (`"security"`, CURVE key
+    /// paths) follows the same order: `overrides.security` over the wiring's. Every port of the spec gets a binding;
     /// an output without an endpoint is bound by the runtime (sharing another output's socket, or
     /// `tcp://127.0.0.1:*`), an input without one stays unconnected.
     public static func resolve(spec: NodeTypeSpec, wiring: NodeWiring?, overrides: NodeOverrides = .init()) -> NodeWiring {
@@ -56,6 +61,7 @@ extension NodeWiring {
                     b.bind = o.bind ?? false
                 }
             }
+            if let s = overrides.security { b.security = (b.security ?? PortSecurity()).applying(s, binds: b.bind) }
             w.inputs[port.role] = b
         }
         for port in spec.outputs {
@@ -66,6 +72,7 @@ extension NodeWiring {
                 if let endpoint = o.endpoint { b.endpoint = endpoint }
             }
             b.bind = true
+            if let s = overrides.security { b.security = (b.security ?? PortSecurity()).applying(s, binds: true) }
             w.outputs[port.role] = b
         }
         return w

@@ -1,4 +1,5 @@
 import Foundation
+import VLMMessages
 
 /// What `vlmnode bag info` shows: per-topic counts, types, rates and sizes, and file-level figures.
 public struct BagInfo: Sendable {
@@ -118,10 +119,12 @@ public struct BagInfo: Sendable {
 
     /// The human-readable report.
     public func render() -> String {
+        // Every name below comes from the file: escaped, so a hostile recording cannot drive the terminal.
+        let e = TerminalText.escape
         var lines: [String] = []
-        lines.append("file:        \(path)")
+        lines.append("file:        \(e(path))")
         lines.append("size:        \(Self.formatBytes(fileSize))")
-        lines.append("library:     \(library.isEmpty ? "-" : library)   profile: \(profile.isEmpty ? "-" : profile)")
+        lines.append("library:     \(library.isEmpty ? "-" : e(library))   profile: \(profile.isEmpty ? "-" : e(profile))")
         lines.append("messages:    \(messageCount)")
         lines.append(String(format: "duration:    %.3f s", duration)
                      + (messageCount > 0 ? "   (\(Self.time(startTime)) to \(Self.time(endTime)))" : ""))
@@ -129,20 +132,20 @@ public struct BagInfo: Sendable {
         lines.append("chunks:      \(chunkCount)" + (chunkCount > 0
             ? "   (\(compression); \(Self.formatBytes(compressedBytes)) stored, \(Self.formatBytes(uncompressedBytes)) uncompressed)" : ""))
         lines.append("index:       \(source == "summary" ? "summary section" : "none usable: read by linear scan")")
-        if let damage { lines.append("damage:      \(damage)") }
-        for problem in problems.prefix(5) { lines.append("damaged:     \(problem)") }
+        if let damage { lines.append("damage:      \(e(damage))") }
+        for problem in problems.prefix(5) { lines.append("damaged:     \(e(problem))") }
         if problems.count > 5 { lines.append("damaged:     … and \(problems.count - 5) more") }
         lines.append("topics:")
-        let width = max(topics.map(\.topic.count).max() ?? 0, 5)
-        let typeWidth = max(topics.map(\.type.count).max() ?? 0, 4)
+        let width = max(topics.map { e($0.topic).count }.max() ?? 0, 5)
+        let typeWidth = max(topics.map { e($0.type).count }.max() ?? 0, 4)
         for t in topics {
             let rate = t.rate.map { String(format: "%9.2f Hz", $0) } ?? "        - Hz"
-            lines.append("  " + t.topic.padding(toLength: width, withPad: " ", startingAt: 0)
-                         + "  " + t.type.padding(toLength: typeWidth, withPad: " ", startingAt: 0)
+            lines.append("  " + e(t.topic).padding(toLength: width, withPad: " ", startingAt: 0)
+                         + "  " + e(t.type).padding(toLength: typeWidth, withPad: " ", startingAt: 0)
                          + String(format: "  %8llu msgs", t.count) + "  " + rate
-                         + "  " + Self.formatBytes(t.bytes).leftPad(10) + "  " + t.messageEncoding
-                         + (t.schema.isEmpty || t.schema == t.type ? "" : "  " + t.schema)
-                         + (t.schemaEncoding.isEmpty ? "" : " (" + t.schemaEncoding + ")"))
+                         + "  " + Self.formatBytes(t.bytes).leftPad(10) + "  " + e(t.messageEncoding)
+                         + (t.schema.isEmpty || t.schema == t.type ? "" : "  " + e(t.schema))
+                         + (t.schemaEncoding.isEmpty ? "" : " (" + e(t.schemaEncoding) + ")"))
         }
         return lines.joined(separator: "\n")
     }

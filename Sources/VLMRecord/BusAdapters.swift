@@ -55,6 +55,11 @@ extension Publisher {
     public func publish(_ message: PreparedBusMessage) throws {
         try publish(topic: message.topic, header: message.header, blobs: message.blobs)
     }
+
+    /// Stages a prepared recorded message ahead of its send time (`publish(_: StagedMessage)`).
+    public func stage(_ message: PreparedBusMessage) throws -> StagedMessage {
+        try stage(topic: message.topic, header: message.header, blobs: message.blobs)
+    }
 }
 
 /// A bounded hand-off between the receiving thread (which stamps receive times) and the writing

@@ -34,12 +34,14 @@ public final class Player {
     public struct TimeSource: Sendable {
         public var now: @Sendable () -> UInt64
         public var sleepUntil: @Sendable (UInt64) -> Void
-        /// The real CLOCK_MONOTONIC: sleep to 1 ms before the deadline, then yield-spin, because
-        /// the kernel's wake-up slack would otherwise dominate the timing error.
+        /// The real CLOCK_MONOTONIC: an absolute sleep to 1 ms before the deadline, then a spin,
+        /// because the kernel's wake-up slack would otherwise dominate the timing error. The spin
+        /// does not yield: on a busy machine `sched_yield` hands the core to another task for a
+        /// whole time slice, which was the multi-millisecond tail of the interval error.
         public static let monotonic = TimeSource(now: { Clock.monotonicNs() }, sleepUntil: { target in
             let now = Clock.monotonicNs()
             if target > now + 1_000_000 { Clock.sleep(untilMonotonic: target - 1_000_000) }
-            while Clock.monotonicNs() < target { sched_yield() }
+            while Clock.monotonicNs() < target {}
         })
 
         public init(now: @escaping @Sendable () -> UInt64, sleepUntil: @escaping @Sendable (UInt64) -> Void) {

@@ -18,6 +18,8 @@ public final class JPEGWorker: @unchecked Sendable {
     public private(set) var encoded: UInt64 = 0
     public private(set) var replaced: UInt64 = 0
     public private(set) var encodeNs: UInt64 = 0
+    /// Shared-memory frames whose slot was reused while they were being encoded (not sent).
+    public private(set) var torn: UInt64 = 0
     private var errorsLogged = Set<String>()
 
     public init(quality: Int = 75, publish: @escaping (UInt32, UInt64, [UInt8]) -> Void) {
@@ -55,6 +57,8 @@ public final class JPEGWorker: @unchecked Sendable {
                 let payload = try encode(topic: topic, header: item.header, pixels: item.pixels)
                 publish(item.channel, UInt64(clamping: BusClock.nowNs()), payload)
                 encoded += 1
+            } catch is SharedFrameTornError {
+                torn += 1  // the publisher reused the slot before the encoder was done: skipped
             } catch {
                 if errorsLogged.insert(topic).inserted {
                     FileHandle.standardError.write(Data("view: cannot encode \(topic) as JPEG: \(error)\n".utf8))
@@ -75,7 +79,8 @@ public final class JPEGWorker: @unchecked Sendable {
             encoder = try JPEGEncoder(width: layout.width, height: layout.height, encoding: encoding, quality: quality)
             encoders[topic] = encoder
         }
-        let jpeg = try pixels.withUnsafeBytes { try encoder!.encode(pixels: $0, step: layout.step) }
+        // A shared-memory frame is encoded straight from the ring slot, checked afterwards.
+        let jpeg = try pixels.withCheckedBytes { try encoder!.encode(pixels: $0, step: layout.step) }
         var image = Foxglove_CompressedImage()
         image.timestamp = FoxgloveFrame.timestamp(ns: header.stampNs)
         image.frameID = layout.frameID
@@ -88,16 +93,27 @@ public final class JPEGWorker: @unchecked Sendable {
 /// Receives bus messages on its own thread and hands them to the hub; every second it expires
 /// topics that went quiet.
 public final class ViewerFeed: @unchecked Sendable {
-    private let subscriber: Subscriber
+    /// One per endpoint: a same-host one negotiates shared memory for itself (the choice is per
+    /// publisher), so frames are read in place from the ring and not copied through the socket.
+    private let subscribers: [Subscriber]
     private let hub: ViewerHub
     private let wanted: Set<String>?
     private let done = DispatchSemaphore(value: 0)
     private var stopped = false
     private let lock = NSLock()
 
-    /// `topics` empty: every topic the endpoints publish.
-    public init(endpoints: [String], topics: [String], hub: ViewerHub) throws {
-        subscriber = try Subscriber(connect: endpoints, topics: topics.isEmpty ? [""] : topics, qos: .queue(capacity: 64))
+    /// `topics` empty: every topic the endpoints publish. `security`: CURVE client keys (`view --server-key`);
+    /// without CURVE, a same-host endpoint negotiates shared memory (`sharedMemory`).
+    public init(endpoints: [String], topics: [String], hub: ViewerHub, sharedMemory: Bool = true,
+                security: BusSecurity = .none) throws {
+        let prefixes = topics.isEmpty ? [""] : topics
+        var plain = false
+        if case .none = security { plain = true }
+        subscribers = try endpoints.map { e in
+            plain && sharedMemory && Endpoint.isSameHost(e)
+                ? try Subscriber(connect: e, negotiatingSharedMemoryFor: prefixes, qos: .queue(capacity: 64))
+                : try Subscriber(connect: [e], topics: prefixes, qos: .queue(capacity: 64), security: security)
+        }
         wanted = topics.isEmpty ? nil : Set(topics)
         self.hub = hub
     }
@@ -106,7 +122,7 @@ public final class ViewerFeed: @unchecked Sendable {
         let thread = Thread { [self] in
             var lastExpiry = BusClock.monotonicNs()
             while !self.isStopped {
-                if let m = self.subscriber.receive(timeout: 0.1) {
+                for m in self.next() {
                     // SUB filters are prefixes: compare exactly.
                     if self.wanted == nil || self.wanted!.contains(m.topic) {
                         self.hub.ingest(topic: m.topic, header: m.header, blobs: m.blobs)
@@ -123,9 +139,25 @@ public final class ViewerFeed: @unchecked Sendable {
 
     private var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
 
+    /// What arrived: one endpoint waits on its subscriber; several are polled, with a short nap
+    /// when none had anything.
+    private func next() -> [BusMessage] {
+        if subscribers.count == 1 { return subscribers[0].receive(timeout: 0.1).map { [$0] } ?? [] }
+        let got = subscribers.compactMap { $0.receive(timeout: 0) }
+        if got.isEmpty { Thread.sleep(forTimeInterval: 0.005) }
+        return got
+    }
+
+    /// Shared-memory counters over all endpoints (frames read in place, torn, unavailable).
+    public var sharedMemoryStats: SharedMemoryReaderStats {
+        subscribers.map(\.sharedMemoryStats).reduce(into: SharedMemoryReaderStats()) { sum, s in
+            sum.resolved += s.resolved; sum.reclaimed += s.reclaimed; sum.torn += s.torn; sum.unavailable += s.unavailable
+        }
+    }
+
     public func stop() {
         lock.lock(); stopped = true; lock.unlock()
         done.wait()
-        subscriber.close()
+        subscribers.forEach { $0.close() }
     }
 }

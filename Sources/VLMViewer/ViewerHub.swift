@@ -92,8 +92,9 @@ public final class ViewerHub: @unchecked Sendable {
             let raw = ensureChannel(source: topic, kind: .rawImage, schema: .rawImage)
             let jpeg = ensureChannel(source: topic, kind: .jpeg, schema: .compressedImage)
             if anySubscribed(raw), let prefix = try? FoxgloveFrame.prefix(header: header, headerJSON: Array(header.jsonText.utf8),
-                                                                           layout: layout, pixelBytes: blobs[0].count) {
-                publish(channel: raw, logTime: logTime, payload: prefix + blobs[0].bytes)
+                                                                           layout: layout, pixelBytes: blobs[0].count),
+               let pixels = try? blobs[0].withCheckedBytes({ Array($0) }) {  // nil: a torn shared-memory frame
+                publish(channel: raw, logTime: logTime, payload: prefix + pixels)
             }
             if anySubscribed(jpeg) { jpegSink?(topic, jpeg, header, blobs[0]) }
             return

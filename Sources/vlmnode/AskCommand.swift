@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import VLMCore
 import VLMMedia
+import VLMNode
 
 /// `vlmnode ask INPUT QUESTION...`: visual question answering (ViLT) on an image, a video or a stream.
 struct AskCommand: ParsableCommand {
@@ -36,6 +37,9 @@ struct AskCommand: ParsableCommand {
     @Option(help: "For videos and streams: stop after this many frames.")
     var frames: Int?
 
+    @Option(help: "ViLT's encoder Linear layers in fp32 (default, exact parity), bf16 or int8; see docs/precision.md.")
+    var precision: Precision = .fp32
+
     func check() throws {
         guard !questions.isEmpty else { throw CLIError("no questions: give at least one, e.g. vlmnode ask \(input) \"is the door open?\"") }
         if let empty = questions.firstIndex(where: { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
@@ -53,6 +57,7 @@ struct AskCommand: ParsableCommand {
         let folder = try VisionCLI.resolveModel(model, role: "VQA")
         let vqa: ViltVQA
         do { vqa = try ViltVQA(folder: folder) } catch { throw CLIError("\(error)") }
+        NodePrecision.apply(precision, to: [vqa.model])
         if let image {
             do { try report(try vqa.ask(image, questions: questions, topK: topK), frame: nil) } catch let e as CLIError { throw e } catch {
                 throw CLIError("\(input): \(error)")

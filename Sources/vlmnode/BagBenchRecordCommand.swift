@@ -62,7 +62,8 @@ struct BagBenchRecordCommand: ParsableCommand {
         var logTimes: [UInt64] = []
         let it = try reader.messages()
         while let m = try it.nextMessage() {
-            let parts = try WireEncoding.parts(of: m.data)
+            // Frames are recorded as foxglove.RawImage (Foxglove-native): back to wire parts.
+            let parts = try RecordedChannel.wireParts(channel: m.channel, data: m.data) ?? []
             let seq = Int(m.sequence)
             if parts.count != 2 || CRC32.update(0, parts[1]) != templateCRCs[seq % 4] { badBytes += 1 }
             recorded += 1

@@ -43,14 +43,14 @@ struct BagVerifyCommand: ParsableCommand {
                 var count = 0
                 let it = try reader.messages()
                 while try it.nextMessage() != nil { count += 1 }
-                print("\(file): \(count) messages recovered; \(damage)")
+                emitLine("\(file): \(count) messages recovered; \(damage)")
                 throw ExitCode.failure
             }
             try reader.verify()
             var count = 0
             let it = try reader.messages()
             while try it.nextMessage() != nil { count += 1 }
-            print("\(file): OK, \(count) messages, CRCs match")
+            emitLine("\(file): OK, \(count) messages, CRCs match")
         } catch let exit as ExitCode {
             throw exit
         } catch {
@@ -89,8 +89,9 @@ struct BagExportCommand: ParsableCommand {
     }
 }
 
-/// Prints the error as one line on stderr and exits non-zero (the CLI's convention).
+/// Prints the error as one line on stderr (escaped: it may quote a file's or the wire's text) and
+/// exits non-zero (the CLI's convention).
 func exitWithError(_ error: Error) -> Never {
-    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    emitError("error: \(error)")
     exit(1)
 }

@@ -9,23 +9,24 @@ import VLMCore
 struct BenchAccuracyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accuracy",
-        abstract: "Deviation of bf16/int8 from fp32 per model (embedding cosine, |Δprob|, box IoU, mask IoU, top-1), beside ORT int8.")
+        abstract: "Deviation of bf16/int8 from fp32 per model (embedding cosine, |Δprob|, box IoU, mask IoU, top-1, VQA answers), beside ORT int8.")
 
     @Option(help: "Python with torch + onnxruntime: runs precision_reference.py to write inputs/weights and measure ORT int8.")
     var python: String?
     @Option(help: "Path of precision_reference.py.") var referenceScript = "Scripts/bench/precision_reference.py"
-    @Option(help: "Models, comma-separated.") var models = "clip,owlvit,xclip,clipseg"
+    @Option(help: "Models, comma-separated.") var models = "clip,owlvit,xclip,clipseg,vilt"
     @Option(help: "Cases, comma-separated: fixture (the tiny test models), random (real-size random weights), outliers (real-size with injected activation outliers).")
     var cases = "fixture,random,outliers"
     @Option(help: "Folder of the test fixtures.") var fixtures = "Tests/Fixtures/models"
     @Option(help: "Where inputs, weights, ONNX files and the ORT results go (reused without --python).") var workDir = "/tmp/vlmnode-accuracy"
 
     static let fixtureNames: [PrecisionProbe.Kind: String] = [.clip: "clip-tiny-new", .owlvit: "owlvit-tiny-new",
-                                                              .xclip: "xclip-tiny-safetensors", .clipseg: "clipseg-tiny"]
+                                                              .xclip: "xclip-tiny-safetensors", .clipseg: "clipseg-tiny",
+                                                              .vilt: "vilt-tiny-safetensors"]
 
     func run() throws {
         let kinds = try models.split(separator: ",").map { name -> PrecisionProbe.Kind in
-            guard let k = PrecisionProbe.Kind(rawValue: String(name)) else { throw ValidationError("unknown model '\(name)' (clip, owlvit, xclip, clipseg)") }
+            guard let k = PrecisionProbe.Kind(rawValue: String(name)) else { throw ValidationError("unknown model '\(name)' (\(PrecisionProbe.Kind.allCases.map(\.rawValue).joined(separator: ", ")))") }
             return k
         }
         let caseList = cases.split(separator: ",").map(String.init)
@@ -35,7 +36,7 @@ struct BenchAccuracyCommand: ParsableCommand {
         BLAS.configure()
         print("vlmnode bench accuracy: \(BLAS.threadCount) threads; CPU \(CPUFeatures.summary); int8 kernel \(QuantizedGEMM.int8PathName), bf16 \(Precision.bf16.kernelDescription)")
         print("load average before: \(Bench.loadAverage())")
-        print("random weights everywhere (no trained checkpoint can be downloaded here); text towers run bf16 in reduced modes, attention bf16 where AVX512_BF16 exists; \"+text\" runs the text tower in int8, \"fp32 text\" keeps it fp32; \"no smooth\" turns SmoothQuant off")
+        print("random weights everywhere (no trained checkpoint can be downloaded here); text towers run bf16 in reduced modes, attention bf16 where AVX512_BF16 exists; \"+text\" runs the text tower in int8 (ViLT, one shared encoder: \"+head\", the pooler and answer head), \"fp32 text\" keeps it fp32; \"no smooth\" turns SmoothQuant off")
         for kind in kinds {
             for c in caseList { try measure(kind, c) }
         }
@@ -72,8 +73,11 @@ struct BenchAccuracyCommand: ParsableCommand {
         row("vlmnode bf16", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.bf16)))
         row("vlmnode int8", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.int8)))
         row("vlmnode int8 no smooth", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.int8, smooth: false)))
-        row("vlmnode int8 +text", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.int8, text: true)))
-        row("vlmnode int8 fp32 text", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.int8, fp32Text: true)))
+        row(kind == .vilt ? "vlmnode int8 +head" : "vlmnode int8 +text",
+            PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.int8, text: true)))
+        if kind != .vilt {
+            row("vlmnode int8 fp32 text", PrecisionProbe.deviation(kind, reference: reference, reduced: try outputs(.int8, fp32Text: true)))
+        }
         if let dev = ort["ort_int8"] as? [String: Double] {
             // The same metric order as vlmnode's rows.
             let names = PrecisionProbe.deviation(kind, reference: reference, reduced: reference).map(\.0)

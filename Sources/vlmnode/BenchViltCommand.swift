@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
 import VLMCore
+import VLMNode
 
 /// `vlmnode bench vilt`: ViLT-B/32 VQA at real size (dandelin/vilt-b32-finetuned-vqa's config, 3129
 /// answers) with random weights, one 384x640 image (12x20 patches) and one 11-token question;
-/// PyTorch eager and ONNX Runtime side by side with `--python`.
+/// PyTorch eager and ONNX Runtime side by side with `--python`; vlmnode fp32/bf16/int8 beside ONNX
+/// Runtime int8 (Scripts/bench/precision_reference.py vilt) at the end.
 struct BenchViltCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vilt", abstract: "ViLT-B/32 VQA, 384x640 + 1 question: ms, GFLOP/s vs sgemm peak, per-op profile; PyTorch and ORT with --python.")
@@ -13,6 +15,8 @@ struct BenchViltCommand: ParsableCommand {
     @Option(help: "Python with torch + transformers (+ onnxruntime): also run Scripts/bench/vilt_reference.py for side-by-side ratios.")
     var python: String?
     @Option(help: "Path of vilt_reference.py.") var referenceScript = "Scripts/bench/vilt_reference.py"
+    @Option(help: "ViLT's encoder Linear layers in fp32 (default), bf16 or int8 for the main figures; see docs/precision.md.")
+    var precision: Precision = .fp32
 
     func run() throws {
         BLAS.configure()
@@ -23,6 +27,7 @@ struct BenchViltCommand: ParsableCommand {
         print("load average before: \(Bench.loadAverage())")
         var t = Bench.now()
         let model = try ViltForQuestionAnswering(config, weights: .random(seed: 1))
+        NodePrecision.apply(precision, to: [model])
         print("build (random weights): \(Bench.ms(Bench.now() - t))")
 
         var rng = SystemRandomNumberGenerator()
@@ -47,6 +52,9 @@ struct BenchViltCommand: ParsableCommand {
         print("per-op profile (one profiled forward, \(Bench.ms(profiled))):")
         Bench.printProfile(total: profiled)
         if let python { try compare(python: python, total: total) }
+        try Bench.sideBySide(kind: "vilt", model: model, restore: precision, runs: runs, python: python) {
+            _ = try model([ids], pixels: pixels)
+        }
         print("load average after: \(Bench.loadAverage())")
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VLMBus
+import VLMNode
 
 /// `--identity --authorized --server-key --insecure`: how a command's bus sockets authenticate.
 /// Shared by every command that binds or connects (docs/multi-host.md).
@@ -27,7 +28,7 @@ struct BusSecurityOptions: ParsableArguments {
     func forBinding(_ endpoint: String) throws -> (security: BusSecurity, allowRemote: Bool) {
         if serverKey != nil { throw CLIError("--server-key is for subscribing; a publisher takes --identity and --authorized") }
         guard identity != nil || authorized != nil else {
-            if insecure, Self.isRemoteTCP(endpoint) {
+            if insecure, Endpoint.isRemoteTCP(endpoint) {
                 emitError("warning: --insecure: \(endpoint) accepts anyone and sends in plaintext (use --identity and --authorized for CURVE)")
             }
             return (.none, insecure)
@@ -53,11 +54,18 @@ struct BusSecurityOptions: ParsableArguments {
         }
     }
 
-    /// A tcp endpoint whose host is not loopback (what `Endpoint` refuses without allowRemote).
-    static func isRemoteTCP(_ endpoint: String) -> Bool {
-        guard endpoint.hasPrefix("tcp://") else { return false }
-        let rest = endpoint.dropFirst("tcp://".count)
-        guard let colon = rest.lastIndex(of: ":") else { return false }
-        return !Endpoint.isLoopback(String(rest[..<colon]))
+    /// The node-wide security of `vlmnode node TYPE` (and `view`): the wiring resolution applies it
+    /// to each port by direction (`--authorized` to ports that bind, `--server-key` to ports that
+    /// connect, `--identity` to both), over the launcher's `"security"`. Keys are loaded when the
+    /// sockets open. Nil when no option is given.
+    func forNode() throws -> PortSecurity? {
+        if identity != nil && authorized == nil && serverKey == nil {
+            throw CLIError("--identity needs --authorized (ports that bind) or --server-key (ports that connect)")
+        }
+        if identity == nil && (authorized != nil || serverKey != nil) {
+            throw CLIError("--\(authorized != nil ? "authorized" : "server-key") needs --identity (this node's NAME.key)")
+        }
+        let s = PortSecurity(identity: identity, authorized: authorized, serverKey: serverKey, insecure: insecure ? true : nil)
+        return s.isEmpty ? nil : s
     }
 }

@@ -40,7 +40,7 @@ struct ClassifyCommand: ParsableCommand {
         do { decoded = try ImageIO.loadImage(image) } catch { throw CLIError("\(error)") }
 
         let folder = try ModelStore().resolve(model).folder
-        try ModelArchitecture.read(folder: folder).require(["clip"], for: "classify", folder: folder)
+        try ModelArchitecture.read(folder: folder).require([ModelRegistry.clip], folder: folder)
         let clip = try CLIPModel(folder: folder)
         NodePrecision.apply(precision, to: [clip])
         let tokenizer = try CLIPTokenizer(folder: folder)

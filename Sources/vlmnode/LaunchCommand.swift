@@ -41,6 +41,15 @@ struct LaunchCommand: ParsableCommand {
     @Option(help: "Launch id (default: <file stem>-<pid>); names the graph file and socket directory.")
     var launchID: String?
 
+    @Option(help: ArgumentHelp("ssh config file for reaching <machine>s (ssh -F).", valueName: "file"))
+    var sshConfig: String?
+
+    @Option(help: "First tcp port of topics that cross machines (one port per such topic, upwards).")
+    var tcpPortBase: Int = GraphBuilder.defaultTCPPortBase
+
+    @Flag(help: "With --check: do not reach the machines over ssh (checks the file only).")
+    var offline = false
+
     func run() throws {
         if list {
             guard file == nil else {
@@ -68,14 +77,24 @@ struct LaunchCommand: ParsableCommand {
         let paths = LaunchPaths(file: file, launchID: launchID, logDirectory: logDir.map { URL(fileURLWithPath: $0) })
         let graph: LaunchGraph
         do {
-            graph = try LaunchLoader.load(file: file, overrides: try LaunchLoader.parseOverrides(overrides), paths: paths)
+            guard (1...65535).contains(tcpPortBase) else { throw CLIError("--tcp-port-base must be from 1 to 65535") }
+            graph = try LaunchLoader.load(file: file, overrides: try LaunchLoader.parseOverrides(overrides), paths: paths,
+                                          tcpPortBase: tcpPortBase)
         } catch {
             printError(error)
             throw ExitCode(1)
         }
         let executable = CurrentExecutable.path
+        let ssh = SSHSettings(configFile: sshConfig)
         if check {
             print(GraphRender.text(graph, vlmnodeExecutable: executable), terminator: "")
+            guard !offline else { return }
+            do {
+                for line in try MachineCheck(ssh: ssh, version: VLMNodeCommand.version).check(graph) { print(line) }
+            } catch {
+                printError(error)
+                throw ExitCode(1)
+            }
             return
         }
         guard shutdownTimeout >= 0, shutdownTimeout.isFinite else {
@@ -84,6 +103,8 @@ struct LaunchCommand: ParsableCommand {
         }
         var options = SupervisorOptions(vlmnodeExecutable: executable, paths: paths)
         options.shutdownTimeout = shutdownTimeout
+        options.ssh = ssh
+        options.vlmnodeVersion = VLMNodeCommand.version
         // Each node's parent-death signal is tied to the thread that spawned it: supervise on a
         // thread of our own that lives exactly as long as the launch.
         let settings = options

@@ -45,6 +45,15 @@ struct ModelInfo {
 
     var architecture: String { (config["architectures"] as? [String])?.joined(separator: ", ") ?? "?" }
     var modelType: String { config["model_type"] as? String ?? "?" }
+    /// What this build loads the folder as (the model registry's entry), nil for a model it cannot load.
+    var kind: ModelKind? {
+        ModelRegistry.kind(modelType: config["model_type"] as? String, architectures: config["architectures"] as? [String] ?? [])
+    }
+    /// "OWL-ViT, loaded by OwlViTForObjectDetection; used by detect, node detect, …", or what is known.
+    var modelText: String {
+        guard let kind else { return "not one this build loads (known: \(ModelRegistry.knownArchitectures))" }
+        return "\(kind.displayName), loaded by \(kind.loader); used by \(kind.tasks.joined(separator: ", "))"
+    }
 
     /// "hidden 512, layers 12, heads 8, ..." for a sub-config (text_config, vision_config).
     static func describe(_ sub: [String: Any]) -> String {
@@ -64,6 +73,7 @@ struct ModelInfo {
         }
         line("folder", resolved.folder.path + " [\(resolved.source.rawValue)]")
         line("architecture", "\(architecture) (model_type \(modelType))")
+        line("loads as", modelText)
         for key in ["text_config", "vision_config"] {
             if let sub = config[key] as? [String: Any] { line(key.replacingOccurrences(of: "_config", with: ""), Self.describe(sub)) }
         }
@@ -89,8 +99,9 @@ struct ModelInfo {
     var json: [String: Any] {
         var object: [String: Any] = [
             "folder": resolved.folder.path, "source": resolved.source.rawValue, "architecture": architecture,
-            "model_type": modelType, "files": files.map { ["name": $0.name, "size": $0.size] as [String: Any] },
+            "model_type": modelType, "supported": kind != nil, "files": files.map { ["name": $0.name, "size": $0.size] as [String: Any] },
         ]
+        if let kind { object["model"] = ["name": kind.displayName, "loader": kind.loader, "tasks": kind.tasks] as [String: Any] }
         if let id = resolved.id { object["id"] = id.repo; object["revision"] = id.revision }
         if let commit = resolved.commit { object["commit"] = commit }
         if let summary {

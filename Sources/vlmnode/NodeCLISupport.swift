@@ -8,10 +8,12 @@ struct NodeStreamOptions: ParsableArguments {
     @Option(help: "Topic of the frames.") var inputTopic: String?
     @Option(help: "Endpoint to publish results on (default tcp://127.0.0.1:*, printed at start).") var bind: String?
     @Option(help: "Topic of the results.") var topic: String?
+    @OptionGroup(title: "Security (docs/multi-host.md)") var security: BusSecurityOptions
 
-    /// Overrides for the `image` input and the `output` role.
-    func overrides(output: String) -> NodeOverrides {
+    /// Overrides for the `image` input, the `output` role and the node's security.
+    func overrides(output: String) throws -> NodeOverrides {
         var o = NodeOverrides()
+        o.security = try security.forNode()
         o.inputs["image"] = PortOverride(endpoint: input, topic: inputTopic)
         o.outputs[output] = PortOverride(endpoint: bind, topic: topic)
         return o

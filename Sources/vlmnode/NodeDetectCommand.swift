@@ -29,7 +29,7 @@ struct NodeDetectCommand: ParsableCommand {
     @Option(help: PrecisionCLI.help) var precision: ModelPrecision?
 
     func run() throws {
-        var o = stream.overrides(output: "detections")
+        var o = try stream.overrides(output: "detections")
         o.inputs["queries"] = NodeCLI.control(endpoint: queriesEndpoint, topic: queriesTopic, bind: queriesBind)
         // Given on the command line, queries are always "a, b" (a launch param may also be a list).
         o.param("queries", queries.map { .string($0) })

@@ -28,7 +28,7 @@ struct NodeGroundCommand: ParsableCommand {
     @Option(help: PrecisionCLI.help) var precision: ModelPrecision?
 
     func run() throws {
-        var o = stream.overrides(output: "grounding")
+        var o = try stream.overrides(output: "grounding")
         o.inputs["command"] = NodeCLI.control(endpoint: commandsEndpoint, topic: commandsTopic, bind: commandsBind)
         o.param("command", command.map { .string($0) })
         o.param("detector", detector.map { .string($0) })

@@ -24,9 +24,13 @@ struct NodeVQACommand: ParsableCommand {
     @Option(help: "Hub model name or local folder.") var model: String?
     @Option(help: "Endpoint to publish answers and events on (default tcp://127.0.0.1:*).") var bind: String?
     @Option(help: "Endpoint of a vlm/Text publisher of one-off questions.") var questionsEndpoint: String?
+    @Option(help: "ViLT's encoder Linear layers: fp32 (default), bf16 or int8 (param `precision`; docs/precision.md).")
+    var precision: ModelPrecision?
+    @OptionGroup(title: "Security (docs/multi-host.md)") var security: BusSecurityOptions
 
     func run() throws {
         var overrides = NodeOverrides()
+        overrides.security = try security.forNode()
         if input != nil || inputTopic != nil {
             overrides.inputs["image"] = PortOverride(endpoint: input, topic: inputTopic)
         }
@@ -39,6 +43,7 @@ struct NodeVQACommand: ParsableCommand {
         overrides.param("every", every.map { .int($0) })
         overrides.param("top_k", topK.map { .int($0) })
         overrides.param("model", model.map { .string($0) })
+        overrides.param("precision", precision.map { .string($0.rawValue) })
         do { try NodeMain.run(VQANodePlugin.self, overrides: overrides) } catch { throw CLIError("vqa: \(error)") }
     }
 }

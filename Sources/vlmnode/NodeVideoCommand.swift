@@ -33,7 +33,7 @@ struct NodeVideoCommand: ParsableCommand {
     @Option(help: PrecisionCLI.help) var precision: ModelPrecision?
 
     func run() throws {
-        var o = stream.overrides(output: "scores")
+        var o = try stream.overrides(output: "scores")
         o.outputs["events"] = PortOverride(endpoint: eventsBind, topic: eventsTopic)
         o.inputs["prompts"] = NodeCLI.control(endpoint: promptsEndpoint, topic: promptsTopic, bind: promptsBind)
         o.param("prompts", prompts.map { .string($0) })

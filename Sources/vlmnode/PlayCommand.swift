@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VLMBus
+import VLMNode
 import VLMRecord
 
 /// `vlmnode play`: republish a recording with its original timing.
@@ -65,8 +66,9 @@ struct PlayCommand: ParsableCommand {
                                           security: busSecurity)
             progress("publishing on \(publisher.endpoint)")
             let control = player.control
-            let stop = StopSignal()
-            stop.whenRaised { control.stop() }
+            StopSignal.installHandlers()
+            let watcher = StopWatcher(StopSignal.process) { control.stop() }
+            defer { watcher.cancel() }
             let keys = TerminalKeys { key in
                 if key == UInt8(ascii: " ") {
                     control.toggle()
@@ -78,7 +80,8 @@ struct PlayCommand: ParsableCommand {
             defer { keys?.restore() }
             if startPaused { progress("paused (space to resume)") }
             if delay > 0 { Clock.sleep(untilMonotonic: Clock.monotonicNs() + UInt64(delay * 1e9)) }
-            let stats = try player.run(prepare: { try PreparedBusMessage(topic: $0, recordedParts: $1) },
+            // Staged before the deadline: a frame for shared-memory subscribers is in its slot already.
+            let stats = try player.run(prepare: { try publisher.stage(try PreparedBusMessage(topic: $0, recordedParts: $1)) },
                                        send: { try publisher.publish($0) })
             keys?.restore()
             progress("played \(stats.messages) messages (\(BagInfo.formatBytes(UInt64(stats.bytes)))) in \(stats.loops) round(s); "

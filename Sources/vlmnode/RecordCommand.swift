@@ -91,7 +91,8 @@ struct RecordCommand: ParsableCommand {
         options.writer.compression = MCAPCompression(displayName: compression)!
         options.writer.largeMessageCompression = MCAPCompression(displayName: frameCompression)!
         options.writer.overwrite = force
-        let stop = StopSignal()
+        StopSignal.installHandlers()  // the first SIGINT/SIGTERM finishes the file, a second one kills
+        let stop = StopSignal.process
         do {
             // Queue QoS: a recorder wants every message; ~2 s of 30 fps frames may wait in the bus.
             let (endpoints, topics) = try sources()

@@ -1,43 +1,30 @@
 import Dispatch
 import Foundation
+import Synchronization
+import VLMNode
 import VLMRecord
 
-// Pieces `record` and `play` share: stopping on SIGINT/SIGTERM, keys from a terminal, option parsing.
+// Pieces `record` and `play` share: stopping on SIGINT/SIGTERM (VLMNode's StopSignal, the one stop
+// mechanism of every long-running command), keys from a terminal, option parsing.
 
-/// Set once SIGINT or SIGTERM arrives (the signals are then handled here, not by the default
-/// action), so the command can finish its file cleanly instead of dying mid-write.
-final class StopSignal: @unchecked Sendable {
-    private let lock = NSLock()
-    private var raised: Int32 = 0
-    private var sources: [DispatchSourceSignal] = []
-    private var onStop: [@Sendable () -> Void] = []
+/// Calls `body` once when `signal` is raised, from a thread polling it every 50 ms (a signal
+/// handler only sets the flag), until `cancel()`: `play` stops its player this way, because the
+/// player may be sleeping until the next message is due rather than polling the flag itself.
+final class StopWatcher: Sendable {
+    private let cancelled = Atomic<Bool>(false)
 
-    init() {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in self?.raise(sig) }
-            source.resume()
-            sources.append(source)
+    init(_ signal: StopSignal, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread { [self] in
+            while !cancelled.load(ordering: .relaxed) {
+                if signal.isRaised { return body() }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
         }
+        thread.name = "vlmnode-stop-watcher"
+        thread.start()
     }
 
-    /// The signal that arrived (0: none yet).
-    var caught: Int32 { lock.lock(); defer { lock.unlock() }; return raised }
-    var isRaised: Bool { caught != 0 }
-
-    /// Runs `body` (on a background queue) when a signal arrives.
-    func whenRaised(_ body: @escaping @Sendable () -> Void) {
-        lock.lock(); onStop.append(body); lock.unlock()
-    }
-
-    private func raise(_ sig: Int32) {
-        lock.lock()
-        if raised == 0 { raised = sig }
-        let handlers = onStop
-        lock.unlock()
-        for h in handlers { h() }
-    }
+    func cancel() { cancelled.store(true, ordering: .relaxed) }
 }
 
 /// Single key presses from stdin when it is a terminal (non-canonical, no echo); restores the

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VLMBus
+import VLMMessages
 import VLMNode
 
 /// `vlmnode topic …`: inspect what flows on the bus, like `ros2 topic`.
@@ -83,12 +84,20 @@ extension Subscriber {
     }
 }
 
-/// Writes one line to stdout and flushes, so piped readers see it at once.
+/// Writes one line to stdout and flushes, so piped readers see it at once. Control characters
+/// (from topics, types, fields on the wire) are escaped: one call is one line, and no escape
+/// sequence reaches the terminal.
 func emitLine(_ line: String) {
-    print(line)
+    print(TerminalText.escape(line))
+    fflush(stdout)
+}
+
+/// `emitLine` for a line of JSON: control characters as JSON `\u00XX`, so it stays parseable.
+func emitJSONLine(_ json: String) {
+    print(TerminalText.escapeJSON(json))
     fflush(stdout)
 }
 
 func emitError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    FileHandle.standardError.write(Data((TerminalText.escape(line) + "\n").utf8))
 }

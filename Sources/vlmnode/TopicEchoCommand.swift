@@ -20,7 +20,7 @@ struct TopicEchoCommand: ParsableCommand {
         var printed = 0
         while count.map({ printed < $0 }) ?? true {
             let m = try sub.next(exactly: topic, timeout: connection.timeout)
-            emitLine(m.header.jsonText)
+            emitJSONLine(m.header.jsonText)
             printed += 1
         }
         if let loss = sub.lossSummary { emitError(loss) }

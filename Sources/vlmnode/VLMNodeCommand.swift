@@ -29,6 +29,7 @@ struct VLMNodeCommand: AsyncParsableCommand {
             BenchCommand.self,
             DoctorCommand.self,
             KeysCommand.self,
+            RemoteNodeCommand.self,
         ])
 
     /// `vlmnode --version`, and the first line of `vlmnode doctor`.

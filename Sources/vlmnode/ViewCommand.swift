@@ -38,6 +38,9 @@ struct ViewCommand: AsyncParsableCommand {
     @Option(name: .customLong("stale-after"), help: "Seconds of silence after which a topic is unadvertised.")
     var staleAfter = 5.0
 
+    @OptionGroup(title: "Security (docs/multi-host.md): --server-key for --connect, --authorized for --text-bind")
+    var security: BusSecurityOptions
+
     func validate() throws {
         if !allowRemote && !ViewerServerOptions.isLoopback(host) {
             throw ValidationError("--host \(host) is not loopback: add --allow-remote to serve beyond this machine")
@@ -67,9 +70,15 @@ struct ViewCommand: AsyncParsableCommand {
             }
             hub.jpegSink = { topic, channel, header, pixels in jpeg.offer(topic: topic, channel: channel, header: header, pixels: pixels) }
             jpeg.start()
-            let text = try textBind.map { try TextPublisher(bind: $0) }
+            let keys = try security.forNode()
+            let text = try textBind.map { endpoint in
+                let (busSecurity, allowRemote) = try NodeSockets.serverSecurity(keys?.side(binds: true), endpoint: endpoint,
+                                                                                what: "view: --text-bind", log: NodeLog { emitError($0) })
+                return try TextPublisher(bind: endpoint, allowRemote: allowRemote, security: busSecurity)
+            }
             if let text { progress("view: text from the page is published on \(text.endpoint)") }
-            let feed = try ViewerFeed(endpoints: endpoints, topics: topics, hub: hub)
+            let feed = try ViewerFeed(endpoints: endpoints, topics: topics, hub: hub,
+                                      security: NodeSockets.clientSecurity(keys?.side(binds: false), what: "view: --connect"))
             feed.start()
             var options = ViewerServerOptions()
             options.host = host
@@ -99,8 +108,8 @@ final class TextPublisher: @unchecked Sendable {
     private var seqs: [String: UInt64] = [:]
     var endpoint: String { publisher.endpoint }
 
-    init(bind endpoint: String) throws {
-        publisher = try Publisher(bind: endpoint, qos: .queue(capacity: 16))
+    init(bind endpoint: String, allowRemote: Bool = false, security: BusSecurity = .none) throws {
+        publisher = try Publisher(bind: endpoint, qos: .queue(capacity: 16), allowRemote: allowRemote, security: security)
     }
 
     /// nil on success, else why the message was refused.

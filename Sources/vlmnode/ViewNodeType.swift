@@ -27,8 +27,23 @@ enum ViewNodeType {
                 if let value = wiring.params[key] { args += ["--" + key.replacingOccurrences(of: "_", with: "-"), value.description] }
             }
             if wiring.params["allow_remote"]?.boolValue == true { args.append("--allow-remote") }
-            return args
+            return args + securityArguments(wiring)
         })
+
+    /// The wiring's port security as `view`'s node-wide options (key paths, never keys): the
+    /// inputs' client half, the text output's server half. One identity serves both.
+    static func securityArguments(_ wiring: NodeWiring) -> [String] {
+        let client = wiring.inputs.values.sorted(by: { $0.topic < $1.topic }).compactMap(\.security).first { $0.serverKey != nil }
+        let server = wiring.outputs["text"]?.security
+        var args: [String] = []
+        if let identity = client?.identity ?? server?.identity, client?.serverKey != nil || server?.authorized != nil {
+            args += ["--identity", identity]
+        }
+        if let key = client?.serverKey { args += ["--server-key", key] }
+        if let dir = server?.authorized { args += ["--authorized", dir] }
+        if server?.insecure == true { args.append("--insecure") }
+        return args
+    }
 
     /// Declares the type to the launcher (node-runtime's registry API).
     static func register() { NodeTypeRegistry.shared.register(spec) }

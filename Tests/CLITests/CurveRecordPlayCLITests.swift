@@ -46,6 +46,6 @@ import VLMRecord
         while good.receive(timeout: 1) != nil { received += 1 }
         #expect(received == 30)
         #expect(plain.receive(timeout: 0.2) == nil && plain.stats.received == 0)
-        #expect(play.stderr.contains("vlmbus: refused a peer on \(endpoint)"), "\(play.stderr)")
+        #expect(play.stderr.contains("vlmbus: refused a peer from 127.0.0.1 on \(endpoint)"), "\(play.stderr)")
     }
 }

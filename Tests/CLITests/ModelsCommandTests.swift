@@ -45,6 +45,10 @@ import TestSupport
         #expect(info.status == 0, "\(info.stderr)")
         let described = try Self.json(info.stdout)
         #expect(described["architecture"] as? String == "CLIPModel")
+        // What the model registry loads it as.
+        let loadsAs = described["model"] as? [String: Any]
+        #expect(loadsAs?["name"] as? String == "CLIP" && loadsAs?["loader"] as? String == "CLIPModel" && described["supported"] as? Bool == true)
+        #expect((loadsAs?["tasks"] as? [String])?.contains("classify") == true)
         #expect(described["source"] as? String == "cache")
         #expect(described["commit"] as? String == hub.commit(Self.repo))
         #expect(described["parameters"] as? Int == (try Self.transformersParameterCount()))

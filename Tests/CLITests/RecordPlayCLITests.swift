@@ -205,6 +205,25 @@ import VLMRecord
         #expect(frames == Array(0..<30))
         #expect(results == 10)
     }
+
+    /// SIGINT stops a looping play cleanly (VLMNode's StopSignal): exit 0 and the summary line,
+    /// even while the player sleeps until the next message is due.
+    @Test func sigintStopsALoopingPlay() throws {
+        let dir = try makeTemporaryDirectory("vlmrec")
+        let endpoint = Self.endpoint(dir, "play")
+        let sub = try Subscriber(connect: [endpoint], topics: ["/camera/image"], qos: .queue(capacity: 1000))
+        let player = try Self.start(["play", Fixtures.url("mcap/python_writer.mcap").path, "--bind", endpoint, "--loop"], dir: dir)
+        defer { if player.isRunning { kill(player.processIdentifier, SIGKILL) } }
+        #expect(sub.receive(timeout: 20) != nil, "play published nothing")
+        player.interrupt()
+        let deadline = Date(timeIntervalSinceNow: 10)
+        while player.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let err = (try? String(contentsOf: dir.appendingPathComponent("err.txt"), encoding: .utf8)) ?? ""
+        #expect(!player.isRunning, "play ignored SIGINT: \(err)")
+        guard !player.isRunning else { return }
+        #expect(player.terminationReason == .exit && player.terminationStatus == 0, "\(err)")
+        #expect(err.contains("played "), "\(err)")
+    }
 }
 
 

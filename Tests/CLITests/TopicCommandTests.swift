@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 import VLMBus
+import VLMMessages
+import VLMRecord
 
 /// Runs `vlmnode args(endpoint)` while publishing 32x24 frames on /camera/image (and small
 /// messages on /events) every 10 ms, until the command exits.
@@ -103,4 +105,51 @@ private func runWhilePublishing(_ args: @escaping @Sendable (String) -> [String]
     #expect(r.stdout.contains("load average before: "))
     let bad = try VLMNodeBinary.run(["bench", "bus", "--sizes", "64by48"])
     #expect(bad.status != 0 && bad.stderr.contains("64by48"))
+}
+
+/// Wire text with terminal escapes (a topic, a type, a field) is printed escaped by `topic echo`
+/// (still valid JSON that decodes to the same text), `topic list` and `bag info`.
+@Test func hostileTopicAndHeaderArePrintedEscaped() throws {
+    let topic = "/evil\u{1b}[2J"
+    let type = "x/\u{1b}]0;pwned\u{7}"
+    let note = "\u{9b}31m\u{7f} red\nforged"
+    func noControls(_ text: String) -> Bool {
+        !text.unicodeScalars.contains { $0 != "\n" && TerminalText.isControl($0) }
+    }
+    let dir = try makeTemporaryDirectory("topic-hostile")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let pub = try Publisher(bind: "ipc://\(dir.path)/p.sock")
+    let endpoint = pub.endpoint
+    nonisolated(unsafe) var results: [ProcessResult] = []
+    let done = DispatchSemaphore(value: 0)
+    Thread {
+        results = [
+            (try? VLMNodeBinary.run(["topic", "echo", topic, "--connect", endpoint, "--count", "1"], timeout: 60)),
+            (try? VLMNodeBinary.run(["topic", "list", "--connect", endpoint, "--duration", "1.5", "--verbose"], timeout: 60)),
+        ].compactMap { $0 }
+        done.signal()
+    }.start()
+    var seq: UInt64 = 0
+    while done.wait(timeout: .now() + .milliseconds(20)) == .timedOut {
+        try pub.publish(topic: topic, header: MessageHeader(type: type, seq: seq, fields: ["note": .string(note)]))
+        seq += 1
+    }
+    try #require(results.count == 2)
+    let (echo, list) = (results[0], results[1])
+    #expect(echo.status == 0 && list.status == 0, "\(echo.stderr) \(list.stderr)")
+    #expect(noControls(echo.stdout) && noControls(list.stdout), "raw control characters: \(echo.stdout.debugDescription) \(list.stdout.debugDescription)")
+    let line = try #require(echo.stdout.split(separator: "\n").first)
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    #expect(object["type"] as? String == type && object["note"] as? String == note)
+    #expect(list.stdout.contains("/evil\\u{1b}[2J") && list.stdout.contains("x/\\u{1b}]0;pwned\\u{7}"), "\(list.stdout)")
+
+    // A recording with the same names: bag info prints them escaped too.
+    var options = RecordOptions(path: dir.appendingPathComponent("evil.mcap").path)
+    options.format = .native
+    let recorder = try Recorder(options: options)
+    try recorder.record(topic: topic, parts: [Array(MessageHeader(type: type, seq: 0, stampNs: 1).jsonText.utf8)], receiveTime: 1)
+    try recorder.finish()
+    let info = try VLMNodeBinary.run(["bag", "info", try #require(recorder.files.first)])
+    #expect(info.status == 0, "\(info.stderr)")
+    #expect(noControls(info.stdout) && info.stdout.contains("/evil\\u{1b}[2J"), "\(info.stdout.debugDescription)")
 }

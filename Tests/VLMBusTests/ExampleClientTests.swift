@@ -97,3 +97,24 @@ func cExampleBuildsAndReceivesFrames() throws {
     checkFrameLines(result.stdout, count: 5, valueKey: "first")
     #expect(result.stdout.contains("received 5 frames, 0 malformed"))
 }
+
+/// Examples/c/shm_frames_subscriber.c reads frames in place from the publisher's ring; the first
+/// frame, held past the ring's lap, is torn: dropped and counted, never printed.
+@Test(.enabled(if: haveCCompilerAndZMQ, "no C compiler or zmq.h: the C example is not tested"))
+func cSharedMemoryExampleReadsFramesInPlaceAndDropsATornOne() throws {
+    let dir = try makeTemporaryDirectory("c-shm-example")
+    let binary = dir.appendingPathComponent("shm_frames_subscriber").path
+    let source = repoRoot.appendingPathComponent("Examples/c/shm_frames_subscriber.c").path
+    let build = try runProcess(URL(fileURLWithPath: "/usr/bin/env"),
+                               ["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", binary, source, "-lzmq"], timeout: 60)
+    #expect(build.status == 0, "\(build.stderr)")
+    // Frames every 20 ms through a six-slot ring: a 600 ms hold is lapped several times over.
+    let result = try runAgainstPublisher { endpoint in
+        try runProcess(URL(fileURLWithPath: binary), [endpoint, "/camera/image", "5", "600"], timeout: 60)
+    }
+    #expect(result.status == 0, "\(result.stderr)")
+    checkFrameLines(result.stdout, count: 5, valueKey: "first")
+    #expect(result.stdout.split(separator: "\n").filter { $0.hasPrefix("seq=") }.allSatisfy { $0.contains(" uniform=1 ") })
+    #expect(result.stdout.contains("received 5 frames, 0 malformed; shared memory: 1 torn, "), "\(result.stdout)")
+    #expect(result.stdout.contains(" 0 unavailable"))
+}

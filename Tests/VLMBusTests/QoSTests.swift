@@ -48,7 +48,6 @@ private final class FramePump: @unchecked Sendable {
     pump.start()
     defer { pump.stop() }
     _ = try #require(sub.receive(timeout: 5))
-    let rssBefore = residentBytes()
     var lastSeq: UInt64 = 0
     for _ in 0..<6 {
         usleep(250_000)  // the slow reader: ~60 frames go by
@@ -63,8 +62,10 @@ private final class FramePump: @unchecked Sendable {
     let stats = sub.stats
     #expect(stats.overwritten > 100, "overwritten \(stats.overwritten)")
     #expect(stats.delivered == 7)
-    // ~350 frames of 230 KB went by; a growing queue would hold them all.
-    #expect(residentBytes() - rssBefore < 40 << 20)
+    // ~350 frames of 230 KB went by; a growing queue would hold them all. (The process's RSS is
+    // no measure here: other suites run in parallel in this process — the hostile-bus test alone
+    // grows it by ~64 MiB.)
+    #expect(sub.core.pendingCount <= 1, "\(sub.core.pendingCount) messages held")
     usleep(700_000)  // let a stats report travel upstream
     pump.stop()
     let published = pump.publishNs

@@ -64,13 +64,13 @@ func sharedAndInlinePythonClientsAndASwiftSharedSubscriberSeeIdenticalPixels() t
     #expect(pub.sharedMemoryStats.framesWritten >= 8)
 }
 
-/// The Python reader drops a frame whose slot was overwritten while it held the view.
+/// The Python SDK's reader (python/vlmnode/shm.py) drops a frame whose slot was overwritten while it held the view.
 @Test(.enabled(if: pythonHasZMQ, "python3 cannot import zmq and numpy"))
 func pythonSharedReaderDetectsASlotOverwrittenWhileItHeldTheView() throws {
     let script = """
         import json, sys, zmq
         sys.path.insert(0, sys.argv[2])
-        import vlm_shm
+        from vlmnode import shm as vlm_shm
         sub = zmq.Context().socket(zmq.SUB)
         sub.setsockopt(zmq.SUBSCRIBE, b"@shm:/t")
         sub.setsockopt(zmq.RCVTIMEO, 20000)
@@ -88,7 +88,7 @@ func pythonSharedReaderDetectsASlotOverwrittenWhileItHeldTheView() throws {
     let pub = try Publisher(bind: temporaryIPCEndpoint("py-torn"))
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script, pub.endpoint, repoRoot.appendingPathComponent("Examples/python").path]
+    process.arguments = ["python3", "-c", script, pub.endpoint, repoRoot.appendingPathComponent("python").path]
     let input = Pipe(), output = Pipe()
     process.standardInput = input
     process.standardOutput = output

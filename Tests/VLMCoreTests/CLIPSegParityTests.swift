@@ -28,7 +28,7 @@ import TestSupport
         #expect(c.visionConfig.imageSize == 48 && c.visionConfig.patchSize == 16 && c.decoderShape.activation == .relu)
         // Another model's folder is refused by name, before any weight is read.
         #expect { try CLIPSegModel(folder: Fixtures.url("models/clip-tiny-new")) } throws: { error in
-            "\(error)".contains("'clip' model, not CLIPSeg")
+            "\(error)".contains("model_type \"clip\", not CLIPSeg")
         }
         var bad = c
         bad.extractLayers = [0, 5]

@@ -10,7 +10,8 @@ import TestSupport
 extension QuantizedGEMMTests {
 @Suite(.serialized) struct PrecisionAccuracyTests {
     static let folders: [PrecisionProbe.Kind: String] = [.clip: "models/clip-tiny-new", .owlvit: "models/owlvit-tiny-new",
-                                                         .xclip: "models/xclip-tiny-safetensors", .clipseg: "models/clipseg-tiny"]
+                                                         .xclip: "models/xclip-tiny-safetensors", .clipseg: "models/clipseg-tiny",
+                                                         .vilt: "models/vilt-tiny-safetensors"]
 
     static func inputs(_ kind: PrecisionProbe.Kind) -> PrecisionProbe.Inputs {
         var rng = TestRNG(UInt64(kind.rawValue.count))
@@ -19,8 +20,11 @@ extension QuantizedGEMMTests {
         case .owlvit: ([1, 3, 48, 48], 3)
         case .xclip: ([3, 4, 3, 32, 32], 4)
         case .clipseg: ([4, 3, 48, 48], 4)
+        case .vilt: ([1, 3, 64, 96], 4)  // 4 x 6 patches; 4 questions about one image
         }
-        let ids = (0 ..< texts).map { _ in (0 ..< 15).map { _ in 1 + Int((rng.next() + 1) * 999) } + [2013] }
+        // ViLT's fixture has 177 tokens and 40 positions: [CLS]-like 2, 10 words, [SEP]-like 3.
+        let ids = kind == .vilt ? (0 ..< texts).map { _ in [2] + (0 ..< 10).map { _ in 5 + Int((rng.next() + 1) * 85) } + [3] }
+                                : (0 ..< texts).map { _ in (0 ..< 15).map { _ in 1 + Int((rng.next() + 1) * 999) } + [2013] }
         return PrecisionProbe.Inputs(pixels: rng.tensor(shape, scale: 2), ids: ids)
     }
 
@@ -31,6 +35,9 @@ extension QuantizedGEMMTests {
         .int8: ["image_cos_min": 0.998, "max_dprob": 0.04, "max_dscore": 0.05, "box_iou_min": 0.6, "box_iou_mean": 0.85,
                 "topk_agree": 0.6, "top1_agree": 1, "mask_iou_min": 0.95],
     ]
+    /// ViLT's answer scores move less than OWL-ViT's class scores (measured 0.0011 bf16, 0.0067 int8 on
+    /// every int8 path): its own, tighter ceilings.
+    static let viltBounds: [Precision: [String: Double]] = [.bf16: ["max_dscore": 0.005], .int8: ["max_dscore": 0.02]]
     static let floors: Set<String> = ["image_cos_min", "box_iou_min", "box_iou_mean", "topk_agree", "top1_agree", "mask_iou_min"]
 
     func check(_ kind: PrecisionProbe.Kind) throws {
@@ -46,7 +53,7 @@ extension QuantizedGEMMTests {
             let metrics = PrecisionProbe.deviation(kind, reference: reference, reduced: try model.run(inputs))
             print("\(kind.rawValue) \(path): " + metrics.map { "\($0.0) \(String(format: "%.5f", $0.1))" }.joined(separator: " "))
             for (name, value) in metrics {
-                let bound = Self.bounds[precision]![name]!
+                let bound = (kind == .vilt ? Self.viltBounds[precision]![name] : nil) ?? Self.bounds[precision]![name]!
                 let ok = Self.floors.contains(name) ? value >= bound : value <= bound
                 #expect(ok, "\(kind.rawValue) \(path): \(name) \(value) beyond the documented bound \(bound)")
             }
@@ -59,6 +66,7 @@ extension QuantizedGEMMTests {
     @Test func owlvit() throws { try check(.owlvit) }
     @Test func xclip() throws { try check(.xclip) }
     @Test func clipseg() throws { try check(.clipseg) }
+    @Test func vilt() throws { try check(.vilt) }
 
     @Test func fp32StaysExactAfterAReducedRun() throws {
         let folder = Fixtures.url(Self.folders[.clip]!), inputs = Self.inputs(.clip)

@@ -126,6 +126,38 @@ import Testing
         }
     }
 
+    /// Operands where every `vpmaddubsw` pair is the largest product (|q| = 127 on both sides, the
+    /// signs aligned or opposed): an AVX2 kernel on u8-offset activations would saturate its int16 pairs here. Every
+    /// path must return the exact integer product (±127·127·k per output, times the two scales).
+    @Test func extremeOperandsAreExactOnEveryPath() {
+        let (m, n, k) = (6, 33, 260)
+        // Row i: +1/-1 patterns; column j: the same patterns, so dots run from -k to +k in 127² steps.
+        func sign(_ a: Int, _ p: Int) -> Float { (a + p / (a % 4 + 1)) % 2 == 0 ? 1 : -1 }
+        let x = (0 ..< m * k).map { sign($0 / k, $0 % k) * 3 }
+        let w = (0 ..< n * k).map { sign($0 / k % 7, $0 % k) * 0.5 }
+        let weight = w.withUnsafeBufferPointer { Int8PackedWeight($0.baseAddress!, n: n, k: k, ldw: k) }
+        for path in QuantizedGEMM.availableInt8Paths {
+            var c = [Float](repeating: .nan, count: m * n)
+            #expect(QuantizedGEMM.forceInt8Path(path))
+            x.withUnsafeBufferPointer { xp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    QuantizedGEMM.int8(m: m, x: xp.baseAddress!, ldx: k, weight: weight, bias: nil, accumulate: false,
+                                       c: cp.baseAddress!, ldc: n)
+                }
+            }
+            QuantizedGEMM.forceInt8Path(nil)
+            var worst = 0.0
+            for i in 0 ..< m {
+                for j in 0 ..< n {
+                    // Scales 3/127 and 0.5/127 with q = ±127: the product is exactly 1.5 · Σ signs.
+                    let dot = (0 ..< k).reduce(0.0) { $0 + Double(sign(i, $1) * sign(j % 7, $1)) } * 1.5
+                    worst = max(worst, abs(Double(c[i * n + j]) - dot) / (1e-6 * (abs(dot) + 1)))
+                }
+            }
+            #expect(worst <= 1, "\(QuantizedGEMM.pathName(path)): \(worst)x the fp32 allowance off the exact product")
+        }
+    }
+
     static func bf16(_ v: Float) -> Float {
         guard !v.isNaN else { return v }
         var u = v.bitPattern

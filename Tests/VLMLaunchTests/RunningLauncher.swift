@@ -12,12 +12,19 @@ final class RunningLauncher: @unchecked Sendable {
     private var outData = Data(), errData = Data()
     private let readers = DispatchGroup()
 
-    init(file: String, arguments: [String] = [], runtime: String) throws {
+    /// `wrapper`: a command that execs its arguments (`ip netns exec NS`), so `pid` is still the launcher's.
+    init(file: String, arguments: [String] = [], runtime: String, wrapper: [String] = []) throws {
         self.runtime = runtime
         launchID = "t\(UUID().uuidString.prefix(6))"
         logDir = runtime + "/logs"
-        process.executableURL = VLMNodeBinary.url
-        process.arguments = ["launch", file, "--launch-id", launchID, "--log-dir", logDir] + arguments
+        let argv = ["launch", file, "--launch-id", launchID, "--log-dir", logDir] + arguments
+        if let program = wrapper.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(wrapper.dropFirst()) + [VLMNodeBinary.url.path] + argv
+        } else {
+            process.executableURL = VLMNodeBinary.url
+            process.arguments = argv
+        }
         var env = ProcessInfo.processInfo.environment
         env["VLMNODE_RUNTIME_DIR"] = runtime
         process.environment = env

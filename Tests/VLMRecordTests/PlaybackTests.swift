@@ -87,7 +87,8 @@ import TestSupport
         #expect(sent.allSatisfy { $0.0 == "/replay/cam" })
         let span = Double(sent.last!.1 - start) / 1e9
         let want = Double(times[expected.last!] - times[5]) / 1e9 / 4
-        #expect(abs(span - want) < 0.01, "played \(span) s, want \(want) s at rate 4")
+        // Gross bound (the machine may be loaded): a rate ignored would be off by 3x `want`.
+        #expect(abs(span - want) < 0.05, "played \(span) s, want \(want) s at rate 4")
     }
 
     @Test func rejectsUnknownTopicsRemapsAndBadRates() throws {

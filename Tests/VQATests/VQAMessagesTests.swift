@@ -4,6 +4,7 @@ import TestSupport
 import VLMBus
 import VLMCore
 import VLMMessages
+import VLMNode
 @testable import VQA
 
 /// The VQA plugin's typed messages, frame conversion and parameter checks (the node end to end is
@@ -52,5 +53,22 @@ import VLMMessages
         #expect { try VQAProcessor(vqa: vqa, standing: [], every: 0, topK: 5) } throws: { "\($0)".contains("every") }
         #expect { try VQAProcessor(vqa: vqa, standing: [], every: 1, topK: 0) } throws: { "\($0)".contains("top_k") }
         #expect(VQANodePlugin.spec.outputs.map(\.type) == ["vlm/Answers", "vlm/AnswerEvent"])
+    }
+
+    /// The `precision` param (NodePrecision): int8 switches ViLT's encoder Linears and leaves the
+    /// answer head fp32; a bad value fails naming the accepted ones.
+    @Test func precisionParamSwitchesTheEncoder() throws {
+        #expect(VQANodePlugin.spec.params.contains { $0.name == "precision" })
+        func wiring(_ precision: String) -> NodeWiring {
+            NodeWiring(name: "/vqa", namespace: "/", type: "vqa",
+                       params: ["model": .string(Fixtures.url("models/vilt-tiny-safetensors").path), "precision": .string(precision)])
+        }
+        let processor = try #require(try VQANodePlugin.make(wiring: wiring("int8"), log: NodeLog { _ in }) as? VQAProcessor)
+        let model = processor.vqa.model
+        #expect(model.encoder.layers.allSatisfy { $0.attention.qkv.precision == .int8 && $0.mlp.fc2.precision == .int8 })
+        #expect(model.classifier.2.precision == .fp32 && model.pooler.precision == .fp32)
+        #expect { _ = try VQANodePlugin.make(wiring: wiring("fp16"), log: NodeLog { _ in }) } throws: {
+            "\($0)".contains("fp16") && "\($0)".contains("int8")
+        }
     }
 }

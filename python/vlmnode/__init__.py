@@ -8,9 +8,9 @@
         if msg is not None:
             node.publish("detections", Detections(detections=[...], queries=["red"], queries_version=1), source=msg)
 """
-from .messages import (Detection, Detections, Frame, Grounding, Message, MessageError, Text, VideoEvent,
-                       VideoScores, decode, PROTOCOL_VERSION)
+from .messages import (Detection, Detections, Frame, Grounding, LabelCounts, LabelEvent, Message, MessageError, Text,
+                       VideoEvent, VideoScores, decode, PROTOCOL_VERSION)
 from .node import Binding, Node, Subscription, WiringError
 
-__all__ = ["Binding", "Detection", "Detections", "Frame", "Grounding", "Message", "MessageError", "Node",
+__all__ = ["Binding", "Detection", "Detections", "Frame", "Grounding", "LabelCounts", "LabelEvent", "Message", "MessageError", "Node",
            "PROTOCOL_VERSION", "Subscription", "Text", "VideoEvent", "VideoScores", "WiringError", "decode"]

@@ -190,7 +190,17 @@ class Grounding(Message):
               ("inference_ms", False))
 
 
-TYPES = {cls.TYPE: cls for cls in (Text, Frame, Detections, VideoScores, VideoEvent, Grounding)}
+class LabelCounts(Message):
+    TYPE = "vlm/LabelCounts"
+    FIELDS = (("counts", True), ("total", True), ("min_score", True))
+
+
+class LabelEvent(Message):
+    TYPE = "vlm/LabelEvent"
+    FIELDS = (("label", True), ("edge", True), ("count", True), ("previous_count", True))
+
+
+TYPES = {cls.TYPE: cls for cls in (Text, Frame, Detections, VideoScores, VideoEvent, Grounding, LabelCounts, LabelEvent)}
 
 
 def decode(parts, expected=None):

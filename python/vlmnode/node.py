@@ -8,6 +8,8 @@ import uuid
 
 import zmq
 
+from . import shm as _shm
+from .curve import apply_security
 from .messages import MessageError, decode
 
 WIRING_KEY = "VLMNODE_WIRING"
@@ -18,14 +20,18 @@ class WiringError(ValueError):
 
 
 class Binding:
-    """One port: resolved topic, message type, endpoint and whether this node binds it."""
+    """One port: resolved topic, message type, endpoint and whether this node binds it (None: the
+    usual side, outputs bind and inputs connect; an output with bind=False connects to a node's
+    bound input, as a controller sending queries or commands does)."""
 
-    def __init__(self, topic, type="any", endpoint=None, bind=False):
+    def __init__(self, topic, type="any", endpoint=None, bind=None, security=None):
         self.topic, self.type, self.endpoint, self.bind = topic, type, endpoint, bind
+        self.security = security  # CURVE key paths, docs/multi-host.md "Wiring"; see curve.py
 
     @classmethod
     def from_json(cls, d):
-        return cls(d["topic"], d.get("type", "any"), d.get("endpoint"), bool(d.get("bind", False)))
+        return cls(d["topic"], d.get("type", "any"), d.get("endpoint"), bool(d["bind"]) if "bind" in d else None,
+                   d.get("security"))
 
 
 class Subscription:
@@ -33,8 +39,11 @@ class Subscription:
     validates messages (malformed ones are skipped and counted), keeps the newest per topic
     (`latest`) or a bounded FIFO, counts seq gaps, and reports drops upstream (protocol section 5)."""
 
-    def __init__(self, context, binding, latest=True, capacity=64, report_interval=0.5):
+    def __init__(self, context, binding, latest=True, capacity=64, report_interval=0.5, shared_memory=False):
         self.binding, self.latest, self.capacity = binding, latest, capacity
+        # Same-host frames through shared memory, negotiated with the publisher (shm.py).
+        self.negotiation = _shm.Negotiation(binding.topic) if shared_memory and not binding.bind else None
+        self.shared_frames = _shm.SharedFrames() if self.negotiation else None
         self.received = self.gaps = self.overwritten = self.malformed = 0
         self.last_malformed = None
         self._last_seq = None
@@ -53,15 +62,27 @@ class Subscription:
             raise self._error
 
     @property
+    def torn(self):
+        """Shared-memory frames dropped because their slot was reused before or while they were read."""
+        f = self.shared_frames
+        return f.torn + f.reclaimed if f else 0
+
+    @property
     def dropped(self):
-        return self.gaps + self.overwritten
+        return self.gaps + self.overwritten + self.torn
 
     def _run(self):
         sock = self._context.socket(zmq.XSUB)
         try:
             sock.setsockopt(zmq.LINGER, 0)
+            apply_security(sock, self.binding, self._context, f"input {self.binding.topic}")
             (sock.bind if self.binding.bind else sock.connect)(self.binding.endpoint)
-            sock.send(b"\x01" + self.binding.topic.encode())
+            for topic in _shm.Negotiation.subscriptions(self.binding.topic) if self.negotiation else [self.binding.topic]:
+                sock.send(b"\x01" + topic.encode())
+        except WiringError as e:
+            self._error = e
+            self._ready.set()
+            return
         except zmq.ZMQError as e:
             self._error = WiringError(f"cannot {'bind' if self.binding.bind else 'connect'} {self.binding.endpoint}: {e}")
             self._ready.set()
@@ -78,6 +99,10 @@ class Subscription:
                     except zmq.Again:
                         break
                     self._accept(parts)
+                    if self.negotiation and self.negotiation.outbox:
+                        for request in self.negotiation.outbox:
+                            sock.send(request)
+                        self.negotiation.outbox.clear()
             now = time.monotonic()
             if now >= next_report:
                 next_report = now + self._report_interval
@@ -94,8 +119,13 @@ class Subscription:
 
     def _accept(self, parts):
         try:
-            message = decode(parts)
-        except MessageError as e:
+            if self.negotiation:
+                message, shared, unavailable = _shm.decode(parts, self.shared_frames)
+                if not self.negotiation.admit(message.seq if message else None, shared, unavailable) or message is None:
+                    return
+            else:
+                message = decode(parts)
+        except (MessageError, ValueError, KeyError, TypeError) as e:
             self.malformed += 1
             self.last_malformed = str(e)
             return
@@ -121,6 +151,16 @@ class Subscription:
             if not self._pending:
                 self._cond.wait(timeout)
             return self._pending.popleft() if self._pending else None
+
+    def messages(self, kind=None, timeout=None):
+        """Yields received messages (of class `kind` only, when given: others are passed over) until
+        the caller stops; raises TimeoutError after `timeout` seconds without one."""
+        while True:
+            message = self.receive(timeout=timeout)
+            if message is None:
+                raise TimeoutError(f"nothing on {self.binding.topic} within {timeout} s")
+            if kind is None or isinstance(message, kind):
+                yield message
 
     def close(self):
         self._stop.set()
@@ -159,14 +199,34 @@ class Node:
             raise WiringError(f"{WIRING_KEY} is not valid wiring JSON: {e}") from None
         return node
 
+    @classmethod
+    def client(cls, role, type, connect=None, topic=None, default_topic=None, outputs=None, environ=None):
+        """A controller's node reading input `role`: connected to `connect` (a command line's
+        --connect) on `topic` or `default_topic`; without `connect`, wired by VLMNODE_WIRING when it
+        is set (a launch file started it; `topic` still overrides). `outputs` are added as given.
+        An input left unwired fails in subscribe() with a WiringError naming it."""
+        environ = environ if environ is not None else os.environ
+        node = cls.from_env(environ) if WIRING_KEY in environ and not connect else cls()
+        if connect:
+            node.inputs[role] = Binding(topic or default_topic or role, type, connect)
+        elif topic and role in node.inputs:
+            node.inputs[role].topic = topic
+        node.outputs.update(outputs or {})
+        return node
+
     def param(self, name, default=None):
         return self.params.get(name, default)
 
-    def subscribe(self, role, latest=True, capacity=64):
+    def subscribe(self, role, latest=True, capacity=64, shm=None):
+        """`shm`: read frames in place from the publisher's shared memory (vlmnode/shm.py); None
+        (default): for a vlm/Frame input whose publisher is on this host, negotiated (a publisher
+        that does not offer it keeps sending inline)."""
         b = self.inputs.get(role)
         if b is None or not b.endpoint:
             raise WiringError(f"node {self.name}: input {role!r} is not wired (inputs: {', '.join(sorted(self.inputs))})")
-        sub = Subscription(self.context, b, latest=latest, capacity=capacity)
+        if shm is None:
+            shm = b.type == "vlm/Frame" and not b.security and _shm.is_same_host(b.endpoint) and os.environ.get("VLMNODE_SHM") != "0"
+        sub = Subscription(self.context, b, latest=latest, capacity=capacity, shared_memory=shm)
         self._subscriptions[role] = sub
         return sub
 
@@ -178,13 +238,16 @@ class Node:
             sock = self.context.socket(zmq.PUB)
             sock.setsockopt(zmq.SNDHWM, 100)
             sock.setsockopt(zmq.LINGER, 500)
-            sock.bind(b.endpoint)
+            apply_security(sock, b, self.context, f"node {self.name}: output {role!r}", binds=b.bind is not False)
+            (sock.connect if b.bind is False else sock.bind)(b.endpoint)
             self._publishers[role] = (sock, b)
         return self._publishers[role]
 
     def publish(self, role, message, source=None, source_input=None):
         """Publishes on output `role`; with `source` (the message it was computed from) the header
         carries source_seq/source_stamp_ns, latency_ms and that input's counters, as the Swift runtime does."""
+        if source is not None and hasattr(source, "intact") and not (source.verified or source.intact()):
+            return None  # computed from a shared-memory frame overwritten while it was read: dropped
         sock, b = self._publisher(role)
         now = time.time_ns()
         header = message.header(self._seqs[role], now,
@@ -202,6 +265,15 @@ class Node:
         sock.send_multipart([b.topic.encode(), json.dumps(header, separators=(",", ":")).encode()] + message.blobs(),
                             copy=False)
         return header
+
+    def publish_once(self, role, message, settle=0.5):
+        """Opens output `role`, waits `settle` seconds for subscribers to connect (a PUB drops what
+        it sends before that), then publishes: for one-off messages such as a query change."""
+        fresh = role not in self._publishers
+        self._publisher(role)
+        if fresh:
+            time.sleep(settle)
+        return self.publish(role, message)
 
     def endpoint(self, role):
         """The endpoint an output is bound at."""

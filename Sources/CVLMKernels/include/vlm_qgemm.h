@@ -16,7 +16,7 @@
 /// Kernel paths. Each path has its own activation format (see vlm_q8_act_max / vlm_q8_offset).
 enum {
     VLM_QPATH_PORTABLE = 0,  ///< plain C (any CPU)
-    VLM_QPATH_AVX2 = 1,      ///< vpmaddubsw + vpmaddwd; 7-bit activations (no int16 saturation)
+    VLM_QPATH_AVX2 = 1,      ///< vpmaddubsw + vpmaddwd, sign trick: exact 8-bit (no int16 saturation)
     VLM_QPATH_VNNI256 = 2,   ///< ymm vpdpbusd (AVX-512 VL encoding; the AVX-VNNI kernel's twin)
     VLM_QPATH_AVXVNNI = 3,   ///< ymm vpdpbusd, VEX encoding (Alder Lake / Zen 5 AVX-VNNI)
     VLM_QPATH_VNNI512 = 4,   ///< zmm vpdpbusd (AVX-512 VNNI)
@@ -53,9 +53,9 @@ void vlm_q8_pack(const float *w, int ldw, int n, int k, const float *smooth,
 
 /// Bytes per quantized activation row: k rounded up to 4.
 int vlm_q8_row_bytes(int k);
-/// Largest |q| of an activation on `path`: 127, or 63 on VLM_QPATH_AVX2.
+/// Largest |q| of an activation on `path`: 127 on every path.
 int vlm_q8_act_max(int path);
-/// Offset added to q to store it as u8: 128, or 64 on VLM_QPATH_AVX2.
+/// Offset added to q to store it as u8: 128, or 0 on VLM_QPATH_AVX2 (signed int8 bits).
 int vlm_q8_offset(int path);
 /// Quantizes rows of `x` (m x k, ldx) per row for `path`: x[i,p] * inv_smooth[p] (if not NULL)
 /// -> q = rint(v * act_max / max|v_i|), stored as q + offset in `xq` (m rows of row_bytes, the

@@ -17,6 +17,11 @@
 pid_t vlm_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
                 int out_fd, int death_signal);
 
+/// `vlm_spawn` with stdin from `in_fd` (when >= 0; /dev/null otherwise): a remote node's ssh
+/// client reads the node's handover from it, and its closing is the node's stop.
+pid_t vlm_spawn_io(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                   int in_fd, int out_fd, int death_signal);
+
 /// Forks the guardian: a process in its own group that reads process-group ids from a pipe
 /// (int32 > 0: watch, < 0: forget, 0: disarm and exit) and, when the pipe reaches EOF without a
 /// disarm (the launcher died, even by SIGKILL), sends SIGTERM to every watched group, waits up to

@@ -22,7 +22,7 @@ public enum BusSecurity: Sendable {
         switch self {
         case .none: return nil
         case .curveClient:
-            throw CurveKeyError("a publisher needs --identity and --authorized (a CURVE server), not --server-key")
+            throw CurveKeyError("a socket that binds needs --identity and --authorized (a CURVE server), not --server-key")
         case .curveServer(let identity, let authorized):
             guard CurveCertificate.isAvailable else { throw CurveKeyError("this libzmq has no CURVE support (built without libsodium)") }
             guard let secret = identity.secretKey else { throw CurveKeyError("the server identity has no secret key") }
@@ -42,7 +42,7 @@ public enum BusSecurity: Sendable {
         switch self {
         case .none: return
         case .curveServer:
-            throw CurveKeyError("a subscriber needs --identity and --server-key (a CURVE client), not --authorized")
+            throw CurveKeyError("a socket that connects needs --identity and --server-key (a CURVE client), not --authorized")
         case .curveClient(let identity, let serverKey):
             guard CurveCertificate.isAvailable else { throw CurveKeyError("this libzmq has no CURVE support (built without libsodium)") }
             guard let secret = identity.secretKey else { throw CurveKeyError("the client identity has no secret key") }
@@ -72,6 +72,22 @@ extension BusSecurity {
 extension Publisher {
     /// What the CURVE handshake refused and accepted; nil for a publisher without CURVE.
     public var authenticationStats: CurveAuthStats? { authenticator?.stats }
+}
+
+extension Subscriber {
+    /// What the CURVE handshake of a bound subscriber (a CURVE server) refused and accepted; nil
+    /// for one without CURVE or one that connects.
+    public var authenticationStats: CurveAuthStats? { authenticator?.stats }
+}
+
+extension Endpoint {
+    /// A tcp endpoint whose host is not loopback: what a bind refuses without CURVE or `insecure`.
+    public static func isRemoteTCP(_ endpoint: String) -> Bool {
+        guard endpoint.hasPrefix("tcp://") else { return false }
+        let rest = endpoint.dropFirst("tcp://".count)
+        guard let colon = rest.lastIndex(of: ":") else { return false }
+        return !isLoopback(String(rest[..<colon]))
+    }
 }
 
 extension BusSecurity {

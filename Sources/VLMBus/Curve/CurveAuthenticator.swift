@@ -5,13 +5,15 @@ import Foundation
 public struct CurveAuthStats: Sendable, Equatable {
     /// Clients that completed the CURVE handshake with a key not in the authorized set (ZAP 400).
     public var refusedKeys: UInt64 = 0
-    /// Distinct refused keys (counted up to `ZAPWorker.maxLoggedKeys`).
+    /// Distinct refused keys (counted up to `RefusalLog.maxEntries`).
     public var distinctRefusedKeys: Int = 0
     /// Handshakes that failed before a key was known: a plain (non-CURVE) peer, a client that
     /// does not know this server's key, or junk.
     public var failedHandshakes: UInt64 = 0
     /// Clients accepted.
     public var accepted: UInt64 = 0
+    /// Lines written to stderr about refused peers (bounded however many attempts: `RefusalLog`).
+    public var loggedLines: Int = 0
 
     /// Every refused peer.
     public var refused: UInt64 { refusedKeys + failedHandshakes }
@@ -23,7 +25,8 @@ public struct CurveAuthStats: Sendable, Equatable {
 /// asks whoever is bound at that address. Its owner (the publisher) holds this object; when it
 /// goes, the thread is stopped and joined, and the worker's sockets are closed.
 ///
-/// Each refused key and each kind of failed handshake is written to stderr once.
+/// Each refused key and each peer address whose handshake failed is written to stderr once, with
+/// bounded tables (`RefusalLog`); every attempt is counted.
 final class CurveAuthenticator: @unchecked Sendable {
     private let worker: ZAPWorker
 
@@ -46,14 +49,18 @@ final class CurveAuthenticator: @unchecked Sendable {
 /// thread once started; closed when the last reference, the thread's or the owner's, goes).
 final class ZAPWorker: @unchecked Sendable {
     static let zapEndpoint = "inproc://zeromq.zap.01"
-    /// Refused keys remembered for log-once; beyond it refusals are counted but not logged (a
-    /// peer inventing keys cannot grow memory).
-    static let maxLoggedKeys = 1024
+    /// Accepted connections whose peer address is remembered until they end (a flood of open
+    /// connections beyond it is counted with an unknown address).
+    static let maxOpenPeers = 4096
 
     private let lock = NSLock()
     private var counters = CurveAuthStats()
-    private var loggedKeys = Set<String>()
-    private var loggedFailures = Set<UInt64>()
+    private var refusals = RefusalLog()
+    /// Peer address of each accepted connection's fd (monitor thread only).
+    private var peers: [Int32: String] = [:]
+    /// Why the last handshake failed, until its connection's DISCONNECTED event names the fd
+    /// (libzmq emits the two back to back on the one I/O thread; monitor thread only).
+    private var pendingFailure: String?
     private var stopping = false
     private let finished = DispatchSemaphore(value: 0)
     private var started = false
@@ -77,6 +84,7 @@ final class ZAPWorker: @unchecked Sendable {
     /// Starts watching `server` for failed handshakes, then starts the thread.
     func monitor(_ server: ZMQSocket) throws {
         let events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+            | ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED
         try ZMQError.check(zmq_socket_monitor(server.handle, monitorEndpoint, events), "monitor", subject: monitorEndpoint)
         let pair = try ZMQSocket(server.context, type: ZMQ_PAIR)
         try pair.set(ZMQ_LINGER, 0, name: "ZMQ_LINGER")
@@ -165,38 +173,67 @@ final class ZAPWorker: @unchecked Sendable {
     private func refuse(key: String, address: String) {
         lock.lock()
         counters.refusedKeys += 1
-        let first = loggedKeys.count < Self.maxLoggedKeys && loggedKeys.insert(key).inserted
-        counters.distinctRefusedKeys = loggedKeys.count
-        let endpoint = endpointForLog
+        let line = refusals.refusedKey(key, address: address, endpoint: endpointForLog)
+        counters.distinctRefusedKeys = refusals.distinctKeys
+        counters.loggedLines = refusals.lines
         lock.unlock()
-        if first {
-            log("refused CURVE client key \(key) from \(address) on \(endpoint): not in the authorized keys (further attempts with this key are counted, not logged)")
-        }
+        if let line { log(line) }
     }
 
-    /// A monitor event: [u16 event, u32 value][endpoint].
+    /// A monitor event: [u16 event, u32 value][endpoint]. ACCEPTED carries the new connection's
+    /// fd (its peer address is read at once), a failed handshake the error, DISCONNECTED the fd.
     private func noteMonitorEvent(_ parts: [ZMQMessage]) {
         guard let event = parts.first, event.bytes.count >= 6 else { return }
         let head = Array(event.bytes)
         let kind = Int32(head[0]) | Int32(head[1]) << 8
         let value = UInt32(head[2]) | UInt32(head[3]) << 8 | UInt32(head[4]) << 16 | UInt32(head[5]) << 24
-        lock.lock()
-        counters.failedHandshakes += 1
-        let first = loggedFailures.insert(UInt64(kind) << 32 | UInt64(value)).inserted
-        let endpoint = endpointForLog
-        lock.unlock()
-        guard first else { return }
-        let why: String
-        if kind == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL {
-            why = "a peer's connection ended during the handshake (\(String(cString: strerror(Int32(bitPattern: value)))))"
-        } else if value == UInt32(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
-            why = "a peer without CURVE (plain ZeroMQ) tried to connect"
-        } else if value == UInt32(ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC) {
-            why = "a CURVE client failed the handshake (it expects another server key)"
-        } else {
-            why = String(format: "a handshake failed (libzmq protocol error 0x%x)", value)
+        let fd = Int32(bitPattern: value)
+        switch kind {
+        case ZMQ_EVENT_ACCEPTED:
+            if peers.count < Self.maxOpenPeers { peers[fd] = Self.peerAddress(fd) }
+        case ZMQ_EVENT_DISCONNECTED:
+            let address = peers.removeValue(forKey: fd) ?? "an unknown address"
+            if let why = pendingFailure {
+                pendingFailure = nil
+                lock.lock()
+                let line = refusals.failedHandshake(address: address, why: why, endpoint: endpointForLog)
+                counters.loggedLines = refusals.lines
+                lock.unlock()
+                if let line { log(line) }
+            }
+        default:
+            lock.lock(); counters.failedHandshakes += 1; lock.unlock()
+            pendingFailure = Self.describe(kind: kind, value: value)
         }
-        log("refused a peer on \(endpoint): \(why) (further ones are counted, not logged)")
+    }
+
+    private static func describe(kind: Int32, value: UInt32) -> String {
+        if kind == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL {
+            return "its connection ended during the handshake (\(String(cString: strerror(Int32(bitPattern: value)))))"
+        } else if value == UInt32(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
+            return "it has no CURVE (plain ZeroMQ)"
+        } else if value == UInt32(ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC) {
+            return "it failed the CURVE handshake (it expects another server key)"
+        }
+        return String(format: "the handshake failed (libzmq protocol error 0x%x)", value)
+    }
+
+    /// The IP address of the peer of `fd` (no port: a reconnecting peer changes port every time).
+    /// Read when the ACCEPTED event arrives; a connection already gone by then is "an unknown address".
+    static func peerAddress(_ fd: Int32) -> String {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) == 0 }
+        }
+        guard ok else { return "an unknown address" }
+        var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        let found = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getnameinfo($0, length, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0
+            }
+        }
+        return found ? String(cString: host) : "an unknown address"
     }
 
     private func z85(_ key: [UInt8]) -> String {

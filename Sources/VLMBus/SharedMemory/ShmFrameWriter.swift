@@ -40,6 +40,9 @@ final class ShmFrameWriter {
     /// Removes every segment now (the publisher is going away; readers keep their mappings).
     func close() { rings.removeAll() }
 
+    /// The segment of `topic`'s ring, if one was made (tests and diagnostics).
+    func segmentName(topic: String) -> String? { rings[topic]?.segment.name }
+
     private func ring(for topic: String, byteCount: Int) throws -> Ring {
         if let r = rings[topic], r.segment.slotBytes >= byteCount, r.segment.slotCount == max(slotsPerRing, 2) { return r }
         rings[topic] = nil  // a larger frame: a new segment; the old name goes now

@@ -96,3 +96,39 @@ extension Publisher {
     /// Shared-memory counters.
     public var sharedMemoryStats: SharedMemoryPublisherStats { withSharedMemory { $0.writer.stats } }
 }
+
+/// A message made ready ahead of its send time (`Publisher.stage`): encoded, and — for a frame
+/// that same-host subscribers take through shared memory — already written into a ring slot, so
+/// the send at the deadline only hands a small reference to the socket. Send it once.
+public struct StagedMessage: @unchecked Sendable {
+    // Immutable; the parts are sent at most once, by the publisher that staged them.
+    let topic: String
+    let header: MessageHeader
+    let blobs: [Blob]
+    let plain: [ZMQMessage]
+    let shared: [ZMQMessage]?
+}
+
+extension Publisher {
+    /// Prepares a message for `publish(_:)`: the player stages each recorded frame before its
+    /// deadline, so the 6 MB copy into the ring does not land between the deadline and the send.
+    public func stage(topic: String, header: MessageHeader, blobs: [Blob] = []) throws -> StagedMessage {
+        let parts = try Envelope.encode(topic: topic, header: header, blobs: blobs)
+        let shared = try withSharedMemory { shm -> [ZMQMessage]? in
+            shm.subscriptions.route(topic).shared ? try shm.sharedParts(parts, topic: topic, header: header, blobs: blobs) : nil
+        }
+        return StagedMessage(topic: topic, header: header, blobs: blobs, plain: parts, shared: shared)
+    }
+
+    /// Sends a staged message to whoever subscribes now (a shared-memory subscriber that appeared
+    /// since staging gets its slot written here).
+    public func publish(_ staged: StagedMessage) throws {
+        try sendRouted(topic: staged.topic) { route, shm, send in
+            if route.plain { try send(staged.plain) }
+            if route.shared {
+                try send(try staged.shared ?? shm.sharedParts(staged.plain, topic: staged.topic, header: staged.header,
+                                                              blobs: staged.blobs))
+            }
+        }
+    }
+}

@@ -42,7 +42,52 @@ public final class SharedFrame: @unchecked Sendable {
             counters.add(\.torn)
             return nil
         }
+        state.lock()
+        verified = true
+        state.unlock()
         return result
+    }
+
+    private let state = NSLock()
+    private var verified = false
+    private var tornCounted = false
+
+    /// True once a read through `withPixels` (or `Blob.withCheckedBytes`) found the slot intact
+    /// afterwards: whatever that read produced is valid even if the slot is reused later.
+    public var wasReadIntact: Bool { state.lock(); defer { state.unlock() }; return verified }
+
+    /// For code that read the pixels without a checked read (`Blob.withUnsafeBytes`): throws
+    /// `SharedFrameTornError` (counted once) unless the slot still holds this frame or a checked
+    /// read already succeeded. Call it after the reads, before using what they produced.
+    public func checkIntact() throws {
+        if wasReadIntact || isIntact { return }
+        state.lock()
+        let first = !tornCounted
+        tornCounted = true
+        state.unlock()
+        if first { counters.add(\.torn) }
+        throw SharedFrameTornError(segment: segment.name, slot: slot)
+    }
+}
+
+/// A shared-memory frame whose slot the publisher reused before or while it was read: whatever
+/// was computed from its pixels is discarded (the frame is dropped and counted, never delivered).
+public struct SharedFrameTornError: Error, CustomStringConvertible, Sendable {
+    public let segment: String
+    public let slot: Int
+    public var description: String { "shared-memory frame torn: slot \(slot) of \(segment) was overwritten while being read" }
+}
+
+extension Blob {
+    /// Runs `body` on the bytes in place. For a shared-memory frame the slot's generation is
+    /// checked after `body` (seqlock): if the publisher reused the slot meanwhile, the read is
+    /// counted as torn and `SharedFrameTornError` is thrown, so `body`'s result is never used.
+    public func withCheckedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        guard let sharedFrame else { return try withUnsafeBytes(body) }
+        guard let r = try withExtendedLifetime(message, { try sharedFrame.withPixels(count: count, body) }) else {
+            throw SharedFrameTornError(segment: sharedFrame.segmentName, slot: sharedFrame.slot)
+        }
+        return r
     }
 }
 
@@ -59,6 +104,8 @@ public struct SharedMemoryReaderStats: Sendable, Equatable {
     public var unavailable: UInt64 = 0
     /// Why the most recent unavailable segment could not be used.
     public var lastUnavailableReason: String?
+
+    public init() {}
 }
 
 /// Counters shared by a subscriber and the frames it handed out (which may be read on any thread).
@@ -86,6 +133,9 @@ final class ShmReader: @unchecked Sendable {
     private var order: [String] = []
     private let token = UInt64.random(in: 1 ... .max)
     static let maxMappings = 8
+    /// Set by `resolve` when the last reference named a segment that cannot be mapped here
+    /// (receiving thread only).
+    private(set) var lastWasUnavailable = false
 
     private struct Mapping {
         let segment: ShmSegment
@@ -100,6 +150,7 @@ final class ShmReader: @unchecked Sendable {
     /// `message` with the `@shm:` marker removed and a shared frame resolved to its slot; nil when
     /// the frame cannot be had (counted). Other messages pass unchanged.
     func resolve(_ message: BusMessage) throws(EnvelopeError) -> BusMessage? {
+        lastWasUnavailable = false
         guard message.topic.hasPrefix(SharedMemoryTopic.marker) else { return message }
         var m = message
         m.topic = String(message.topic.dropFirst(SharedMemoryTopic.marker.count))
@@ -114,6 +165,7 @@ final class ShmReader: @unchecked Sendable {
         let segment: ShmSegment
         do { segment = try mapping(ref.segment).segment } catch {
             counters.unavailable("\(error)")
+            lastWasUnavailable = true
             return nil
         }
         guard ref.slot < segment.slotCount, ref.size <= segment.slotBytes,
@@ -124,14 +176,16 @@ final class ShmReader: @unchecked Sendable {
             counters.add(\.reclaimed)
             return nil
         }
+        let shared = SharedFrame(segment: segment, slot: ref.slot, generation: ref.generation, counters: counters)
         do {
-            m.blobs = [Blob(message: try ZMQMessage(wrapping: segment.data(ref.slot), count: ref.size, owner: segment))]
+            m.blobs = [Blob(message: try ZMQMessage(wrapping: segment.data(ref.slot), count: ref.size, owner: segment),
+                            sharedFrame: shared)]
         } catch {
             counters.unavailable("\(error)")
             return nil
         }
         m.header.blobSizes = [ref.size]
-        m.sharedFrame = SharedFrame(segment: segment, slot: ref.slot, generation: ref.generation, counters: counters)
+        m.sharedFrame = shared
         counters.add(\.resolved)
         return m
     }

@@ -45,7 +45,9 @@ final class ShmSegment: @unchecked Sendable {
     private(set) var slotCount = 0, slotBytes = 0, dataOffset = 0, readerCount = 0
 
     private init(name: String, fd: Int32, size: Int, owner: Bool) throws {
-        guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED else {
+        // MAP_POPULATE: every page is mapped now, so the first lap of the ring (writer) and the first
+        // read of each slot (reader) take no page faults — those were the slow tail of a hop.
+        guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0), p != MAP_FAILED else {
             let code = errno
             close(fd)
             if owner { shm_unlink(name) }

@@ -10,8 +10,31 @@ extension Subscriber {
         try self.init(connect: endpoints, topics: topics.map(SharedMemoryTopic.request), qos: qos, context: context)
     }
 
+    /// Subscribes to `topics` (prefixes) and lets the publisher's first message decide how frames
+    /// come: through shared memory when the publisher speaks the addition and its segment maps
+    /// here, inline otherwise (a plain ZeroMQ publisher, another host or container). Connect to
+    /// one publisher (the choice is per prefix, not per peer) — docs/protocol.md section 8.4.
+    public convenience init(connect endpoint: String, negotiatingSharedMemoryFor topics: [String], qos: QoS = .latest,
+                            context: ZMQContext = .shared, limits: BusLimits = .current) throws {
+        try Endpoint.validateForConnect(endpoint)
+        try self.init(endpoints: [endpoint], bind: false, allowRemote: false, topics: topics, qos: qos, context: context,
+                      limits: limits, negotiation: ShmNegotiation(prefixes: topics))
+    }
+
     /// Shared-memory counters: frames resolved, reclaimed before delivery, torn while read.
     public var sharedMemoryStats: SharedMemoryReaderStats { core.shm.counters.snapshot }
+}
+
+extension Endpoint {
+    /// True when a publisher at `endpoint` runs on this host: `ipc://` and loopback `tcp://`
+    /// (worth negotiating shared memory with; anything else is assumed remote).
+    public static func isSameHost(_ endpoint: String) -> Bool {
+        if endpoint.hasPrefix("ipc://") { return true }
+        guard endpoint.hasPrefix("tcp://") else { return false }
+        let rest = endpoint.dropFirst("tcp://".count)
+        guard let colon = rest.lastIndex(of: ":") else { return false }
+        return isLoopback(String(rest[..<colon]))
+    }
 }
 
 extension BusMessage {

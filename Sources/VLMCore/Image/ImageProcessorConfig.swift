@@ -106,17 +106,19 @@ public struct ImageProcessorConfig: Sendable, Equatable {
         return object
     }
 
-    /// transformers 5's AutoImageProcessor class per model_type, for files that name no class.
-    static let classForModelType = ["clip": "CLIPImageProcessor", "owlvit": "OwlViTImageProcessor",
-                                    "xclip": "CLIPImageProcessor", "clipseg": "ViTImageProcessor",
-                                    "videomae": "VideoMAEImageProcessor", "vit": "ViTImageProcessor"]
+    /// transformers 5's AutoImageProcessor class per model_type, for files that name no class: the
+    /// registry's models, and two processor-only model types whose processors this parser knows.
+    static func classForModelType(_ modelType: String) -> String? {
+        ModelRegistry.kind(modelType: modelType)?.imageProcessorClass
+            ?? ["videomae": "VideoMAEImageProcessor", "vit": "ViTImageProcessor"][modelType]
+    }
 
     /// Parses one processor object (the flat file, or the nested `image_processor`); `modelType`
     /// (config.json) picks the class when the object names none.
     public static func parse(object o: [String: Any], file: String, modelType: String? = nil) throws -> ImageProcessorConfig {
         func fail(_ reason: String) -> ImageProcessorConfigError { ImageProcessorConfigError(file: file, reason: reason) }
         let rawType = (o["image_processor_type"] as? String) ?? (o["feature_extractor_type"] as? String)
-            ?? modelType.flatMap { classForModelType[$0] }
+            ?? modelType.flatMap(classForModelType)
         guard let rawType else {
             throw fail("neither image_processor_type nor feature_extractor_type is set (and no known model_type in config.json)")
         }

@@ -23,12 +23,14 @@ public struct ModelArchitecture: Sendable, Equatable {
     /// A short name for messages: the first architecture, else the model type.
     public var name: String { architectures.first ?? modelType ?? "an unknown architecture" }
 
-    /// Throws unless `model_type` is one of `types` (e.g. ["clip"]); `task` names what needed it.
-    public func require(_ types: Set<String>, for task: String, folder: URL) throws {
-        guard let modelType, types.contains(modelType) else {
-            let wanted = types.sorted().joined(separator: " or ")
-            throw InputError("\(folder.path) holds \(name) (model_type \(modelType ?? "missing")); \(task) needs a \(wanted) model")
-        }
+    /// The registry's entry for this config (by model_type, else by architecture), nil when this build has none.
+    public var kind: ModelKind? { ModelRegistry.kind(modelType: modelType, architectures: architectures) }
+
+    /// Throws unless `model_type` is one of `kinds`', in the registry's one-line refusal.
+    @discardableResult
+    public func require(_ kinds: [ModelKind], folder: URL) throws -> ModelKind {
+        try ModelRegistry.require(kinds, modelType: modelType, architectures: architectures,
+                                  file: folder.appendingPathComponent("config.json"))
     }
 }
 

@@ -1,11 +1,11 @@
 import Foundation
 
-/// Runs one of the four models on fixed inputs at a chosen precision and measures how far a
+/// Runs one of the five models on fixed inputs at a chosen precision and measures how far a
 /// reduced-precision output is from fp32 on the same inputs. Shared by `vlmnode bench accuracy`
 /// and the reduced-precision tests; the metric definitions match Scripts/bench/precision_reference.py
 /// (which computes the same numbers for ONNX Runtime int8).
 public enum PrecisionProbe {
-    public enum Kind: String, CaseIterable, Sendable { case clip, owlvit, xclip, clipseg }
+    public enum Kind: String, CaseIterable, Sendable { case clip, owlvit, xclip, clipseg, vilt }
 
     /// Pixels (the model's input layout) and token ids of one probe.
     public struct Inputs {
@@ -33,6 +33,7 @@ public enum PrecisionProbe {
     /// A loaded model of any kind.
     public enum Model {
         case clip(CLIPModel), owlvit(OwlViTForObjectDetection), xclip(XCLIPModel), clipseg(CLIPSegModel)
+        case vilt(ViltForQuestionAnswering)
 
         public init(kind: Kind, folder: URL) throws {
             switch kind {
@@ -40,6 +41,7 @@ public enum PrecisionProbe {
             case .owlvit: self = .owlvit(try OwlViTForObjectDetection(folder: folder))
             case .xclip: self = .xclip(try XCLIPModel(folder: folder))
             case .clipseg: self = .clipseg(try CLIPSegModel(folder: folder))
+            case .vilt: self = .vilt(try ViltForQuestionAnswering(folder: folder))
             }
         }
 
@@ -49,11 +51,13 @@ public enum PrecisionProbe {
             case let .owlvit(m): return m
             case let .xclip(m): return m
             case let .clipseg(m): return m
+            case let .vilt(m): return m
             }
         }
 
         /// The outputs the metrics read, as the ONNX export returns them: clip [logits_per_image,
-        /// image_embeds], owlvit [logits, pred_boxes], xclip [logits_per_video], clipseg [logits].
+        /// image_embeds], owlvit [logits, pred_boxes], xclip [logits_per_video], clipseg [logits], vilt
+        /// [logits] (one row per question, all about the one image; every pixel valid).
         public func run(_ inputs: Inputs) throws -> [Tensor] {
             switch self {
             case let .clip(m):
@@ -64,6 +68,9 @@ public enum PrecisionProbe {
                 return [o.logits, o.predBoxes]
             case let .xclip(m): return [try m(pixels: inputs.pixels, ids: inputs.ids).logitsPerVideo]
             case let .clipseg(m): return [try m(pixels: inputs.pixels, ids: inputs.ids).logits]
+            case let .vilt(m):
+                let answers = try m(inputs.ids, pixels: inputs.pixels)
+                return [Tensor(shape: [answers.count, m.labels.count], values: answers.flatMap(\.logits))]
             }
         }
     }
@@ -106,6 +113,12 @@ public enum PrecisionProbe {
                 return union == 0 ? 1 : Double(inter) / Double(union)
             }
             return [("mask_iou_min", ious.min() ?? 1), ("max_dprob", maxAbsDiff(p0, p1))]
+        case .vilt:
+            // Answer scores are sigmoid(logits); the top answer is the largest logit.
+            let s0 = ref[0].values.map(sigmoid), s1 = red[0].values.map(sigmoid), t = ref[0].lastDim, rows = ref[0].rowCount
+            func argmax(_ s: [Double], _ r: Int) -> Int { (0 ..< t).max { s[r * t + $0] < s[r * t + $1] }! }
+            let agree = (0 ..< rows).filter { argmax(s0, $0) == argmax(s1, $0) }.count
+            return [("top1_agree", Double(agree) / Double(rows)), ("max_dscore", maxAbsDiff(s0, s1))]
         }
     }
 

@@ -163,7 +163,7 @@ public enum QuantizedGEMM {
             .map { Int32($0) }.filter { vlm_q_path_available($0) != 0 }
     }
 
-    /// Largest |q| of a quantized activation on `path` (127; 63 on the AVX2 path's 7-bit format).
+    /// Largest |q| of a quantized activation on `path` (127 on every path: the AVX2 path is full 8-bit too).
     public static func int8ActivationMax(path: Int32) -> Int { Int(vlm_q8_act_max(path)) }
 
     /// The int8 path calls use now.

@@ -124,6 +124,7 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
     /// Reads `config.json` from a model folder (or the file itself).
     public static func load(_ url: URL) throws -> CLIPConfiguration {
         let (file, data) = try ModelConfigFile.read(url)
+        try ModelRegistry.require([ModelRegistry.clip], configData: data, file: file)
         let config = try ModelConfigFile.decode(CLIPConfiguration.self, data, file: file, expected: "a CLIP")
         try config.validate(file: file.path)
         return config

@@ -22,8 +22,8 @@ public struct CLIPSegConfiguration: Codable, Sendable, Equatable {
     public var conditionalLayer = 0
     /// rd64-refined: conv3x3 -> ReLU -> ConvT -> ReLU -> ConvT; otherwise one ConvT of patch size.
     public var useComplexTransposedConvolution = false
-    /// `model_type` as written in the file ("clipseg"); checked at load so another model's folder
-    /// fails with its name rather than with a missing tensor.
+    /// `model_type` as written in the file ("clipseg"); `load` checks it against `ModelRegistry` first,
+    /// so another model's folder fails with its name rather than with a missing tensor.
     public var modelType = "clipseg"
 
     enum CodingKeys: String, CodingKey {
@@ -94,10 +94,8 @@ public struct CLIPSegConfiguration: Codable, Sendable, Equatable {
     /// Reads `config.json` from a model folder (or the file itself).
     public static func load(_ url: URL) throws -> CLIPSegConfiguration {
         let (file, data) = try ModelConfigFile.read(url)
+        try ModelRegistry.require([ModelRegistry.clipseg], configData: data, file: file)
         let config = try ModelConfigFile.decode(CLIPSegConfiguration.self, data, file: file, expected: "a CLIPSeg")
-        guard config.modelType == "clipseg" else {
-            throw InputError("\(file.path) describes a '\(config.modelType)' model, not CLIPSeg (model_type \"clipseg\")")
-        }
         try config.validate(file: file.path)
         return config
     }

@@ -64,15 +64,7 @@ public struct OwlViTConfiguration: Codable, Sendable, Equatable {
     /// (CLIP, OWLv2, …) is refused with an error naming the architecture it describes.
     public static func load(_ url: URL) throws -> OwlViTConfiguration {
         let (file, data) = try ModelConfigFile.read(url)
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw InputError("\(file.path) is not a JSON object")
-        }
-        let modelType = object["model_type"] as? String
-        let architecture = (object["architectures"] as? [String])?.first
-        guard modelType == "owlvit" else {
-            let found = [architecture, modelType.map { "model_type \"\($0)\"" }].compactMap { $0 }.joined(separator: ", ")
-            throw InputError("\(file.path) describes \(found.isEmpty ? "no known architecture" : found), not OWL-ViT (OwlViTForObjectDetection, model_type \"owlvit\")")
-        }
+        try ModelRegistry.require([ModelRegistry.owlvit], configData: data, file: file)
         let config: OwlViTConfiguration
         do { config = try JSONDecoder().decode(OwlViTConfiguration.self, from: data) } catch {
             throw InputError("\(file.path) is not a valid OWL-ViT config: \(error)")

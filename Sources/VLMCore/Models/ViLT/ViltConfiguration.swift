@@ -118,15 +118,8 @@ public struct ViltConfiguration: Codable, Sendable, Equatable {
     /// Reads `config.json` from a model folder (or the file itself); another architecture is refused by name.
     public static func load(_ url: URL) throws -> ViltConfiguration {
         let (file, data) = try ModelConfigFile.read(url)
-        // model_type first: another model's config may not even decode as ViLT's.
-        if let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], object["model_type"] as? String != "vilt" {
-            let name = (object["architectures"] as? [String])?.first ?? (object["model_type"] as? String) ?? "an unknown architecture"
-            throw InputError("\(file.path) holds \(name) (model_type \(object["model_type"] as? String ?? "missing")), not ViLT (model_type \"vilt\")")
-        }
+        try ModelRegistry.require([ModelRegistry.vilt], configData: data, file: file)
         let config = try ModelConfigFile.decode(ViltConfiguration.self, data, file: file, expected: "a ViLT")
-        guard config.modelType == "vilt" else {
-            throw InputError("\(file.path) describes a '\(config.modelType)' model, not ViLT (model_type \"vilt\")")
-        }
         try config.validate()
         return config
     }

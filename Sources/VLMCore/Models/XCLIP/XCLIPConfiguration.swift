@@ -144,6 +144,7 @@ public struct XCLIPConfiguration: Codable, Sendable, Equatable {
     /// Reads `config.json` from a model folder (or the file itself).
     public static func load(_ url: URL) throws -> XCLIPConfiguration {
         let (file, data) = try ModelConfigFile.read(url)
+        try ModelRegistry.require([ModelRegistry.xclip], configData: data, file: file)
         let config = try ModelConfigFile.decode(XCLIPConfiguration.self, data, file: file, expected: "an X-CLIP")
         try config.validate(file: file.path)
         return config
