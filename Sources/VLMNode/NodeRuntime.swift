@@ -37,9 +37,11 @@ public final class NodeRuntime {
         public var maxRate: Double?
         /// Queue of each output publisher.
         public var outputQueue: Int
-        /// Frame inputs from a publisher on this host negotiate shared memory (NodeInputs.swift).
+        /// Frame inputs from a publisher on this host negotiate shared memory (`NodeSockets.subscriber`).
         /// Default: on, unless the environment sets `VLMNODE_SHM=0`.
         public var sharedMemory: Bool
+        /// Shared memory for same-host frame inputs, unless `VLMNODE_SHM=0` (for comparing with inline).
+        public static var sharedMemoryDefault: Bool { ProcessInfo.processInfo.environment["VLMNODE_SHM"] != "0" }
 
         public init(maxRate: Double? = nil, outputQueue: Int = 100, sharedMemory: Bool = Options.sharedMemoryDefault) {
             self.maxRate = maxRate

@@ -27,11 +27,8 @@ public enum NodeSockets {
             let (security, allowRemote) = try serverSecurity(binding.security, endpoint: endpoint, what: what, log: log)
             return try Subscriber(bind: endpoint, topics: [binding.topic], qos: qos, allowRemote: allowRemote, security: security)
         }
-        let security = try clientSecurity(binding.security, what: what)
-        if sharedMemory, case .none = security, Endpoint.isSameHost(endpoint) {
-            return try Subscriber(connect: endpoint, negotiatingSharedMemoryFor: [binding.topic], qos: qos)
-        }
-        return try Subscriber(connect: [endpoint], topics: [binding.topic], qos: qos, security: security)
+        return try Subscriber(connect: endpoint, topics: [binding.topic], qos: qos,
+                              security: try clientSecurity(binding.security, what: what), sharedMemory: sharedMemory)
     }
 
     /// Loads every wired port's keys and checks its `"security"` without opening a socket: a bad

@@ -107,12 +107,8 @@ public final class ViewerFeed: @unchecked Sendable {
     public init(endpoints: [String], topics: [String], hub: ViewerHub, sharedMemory: Bool = true,
                 security: BusSecurity = .none) throws {
         let prefixes = topics.isEmpty ? [""] : topics
-        var plain = false
-        if case .none = security { plain = true }
-        subscribers = try endpoints.map { e in
-            plain && sharedMemory && Endpoint.isSameHost(e)
-                ? try Subscriber(connect: e, negotiatingSharedMemoryFor: prefixes, qos: .queue(capacity: 64))
-                : try Subscriber(connect: [e], topics: prefixes, qos: .queue(capacity: 64), security: security)
+        subscribers = try endpoints.map {
+            try Subscriber(connect: $0, topics: prefixes, qos: .queue(capacity: 64), security: security, sharedMemory: sharedMemory)
         }
         wanted = topics.isEmpty ? nil : Set(topics)
         self.hub = hub

@@ -15,6 +15,8 @@ public enum BusSecurity: Sendable {
     static let zapDomain = "vlmnode"
 
     var isCurveServer: Bool { if case .curveServer = self { return true } else { return false } }
+    /// True for a CURVE server or client (shared memory is never negotiated over such a link).
+    public var isCurve: Bool { if case .none = self { return false } else { return true } }
 
     /// Makes `socket` a CURVE server with a ZAP handler in its context; call before binding.
     /// Returns the handler (its owner keeps it for as long as the socket lives); nil for `.none`.

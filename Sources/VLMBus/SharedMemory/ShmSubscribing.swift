@@ -21,6 +21,18 @@ extension Subscriber {
                       limits: limits, negotiation: ShmNegotiation(prefixes: topics))
     }
 
+    /// Connects to one publisher at `endpoint`: negotiates shared memory (above) when `sharedMemory`
+    /// is asked and the link allows it — no CURVE and a publisher on this host —, otherwise a plain
+    /// subscription with `security`. The one place that makes this choice (nodes, the viewer).
+    public convenience init(connect endpoint: String, topics: [String], qos: QoS, security: BusSecurity = .none,
+                            sharedMemory: Bool) throws {
+        if sharedMemory, !security.isCurve, Endpoint.isSameHost(endpoint) {
+            try self.init(connect: endpoint, negotiatingSharedMemoryFor: topics, qos: qos)
+        } else {
+            try self.init(connect: [endpoint], topics: topics, qos: qos, security: security)
+        }
+    }
+
     /// Shared-memory counters: frames resolved, reclaimed before delivery, torn while read.
     public var sharedMemoryStats: SharedMemoryReaderStats { core.shm.counters.snapshot }
 }
